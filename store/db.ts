@@ -1,0 +1,29 @@
+import pg from 'pg';
+
+/** Anything that runs a query: the pool, or a client inside a transaction the caller owns. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+export type Pool = pg.Pool;
+
+// dates stay ISO strings (YYYY-MM-DD): a date column must never shift with the process zone
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createPool(connectionString: string, max = 10): pg.Pool {
+  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+}
+
+/** Runs `fn` in one transaction; rolls back on any error and rethrows it. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
