@@ -20,6 +20,8 @@ async function secret(file: string): Promise<string> {
 /** A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback only. */
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'atenpro'): Promise<Embedded> {
   const databaseDir = path.join(dataDir, 'pg');
+  // the server runs as the postgres user, who must be able to traverse the data dir
+  await mkdir(dataDir, { recursive: true, mode: 0o755 });
   const password = await secret(path.join(dataDir, 'keys', 'pg-password'));
   const server = new EmbeddedPostgres({
     databaseDir, port, user: 'atenpro', password, persistent: true, createPostgresUser: true,
@@ -76,6 +78,7 @@ async function waitForRedis(url: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refusals are expected until the server listens; connect() reports them
     try {
       await probe.connect();
       await probe.ping();

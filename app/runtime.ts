@@ -23,12 +23,16 @@ export interface Runtime {
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
   const started: Embedded[] = [];
   try {
-    const [pgServer, redisServer] = await Promise.all([
+    // both start at once; whichever started is stopped again if the other fails
+    const [pgResult, redisResult] = await Promise.allSettled([
       config.databaseUrl ? null : startEmbeddedPostgres(config.dataDir, config.embeddedPgPort),
       config.redisUrl ? null : startEmbeddedRedis(config.dataDir, config.embeddedRedisPort),
     ]);
-    if (pgServer) started.push(pgServer);
-    if (redisServer) started.push(redisServer);
+    for (const r of [pgResult, redisResult]) if (r.status === 'fulfilled' && r.value) started.push(r.value);
+    if (pgResult.status === 'rejected') throw pgResult.reason;
+    if (redisResult.status === 'rejected') throw redisResult.reason;
+    const pgServer = pgResult.value;
+    const redisServer = redisResult.value;
     const databaseUrl = config.databaseUrl ?? pgServer!.url;
     const redisUrl = config.redisUrl ?? redisServer!.url;
 

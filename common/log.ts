@@ -15,6 +15,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'atenpro-voice' },
+    // fastify's default would log the query string, where a search term could carry a name
+    serializers: { req: requestSerializer },
   }, destination);
 }
 

@@ -1,0 +1,46 @@
+import { systemClock } from '../common/clock.ts';
+import { createLogger } from '../common/log.ts';
+import { ensureInitialAdmin } from './bootstrap.ts';
+import { loadConfig } from './config.ts';
+import { createRegistry } from './health.routes.ts';
+import { startRuntime } from './runtime.ts';
+import { buildApp } from './server.ts';
+
+/** The service entry point: `npm start`. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const runtime = await startRuntime(config, logger);
+  const app = await buildApp({ config, pool: runtime.pool, redis: runtime.redis, cipher: runtime.cipher,
+    clock: systemClock, logger, registry: createRegistry() });
+  const adminFile = await ensureInitialAdmin(runtime.pool, config.dataDir, process.env.ADMIN_INITIAL_PASSWORD, logger);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await app.close().catch((err: Error) => logger.error({ err: err.message }, 'error closing http server'));
+    await runtime.stop().catch((err: Error) => logger.error({ err: err.message }, 'error stopping runtime'));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  const lines = [
+    `atenpro-voice listening on ${base}`,
+    `  API and its documentation: ${base}/docs`,
+    `  health: ${base}/healthz   readiness: ${base}/readyz   metrics: ${base}/metrics`,
+    `  store: ${runtime.embedded.postgres ? `embedded PostgreSQL under ${config.dataDir}/pg` : 'DATABASE_URL'}; ` +
+      `queue: ${runtime.embedded.redis ? `embedded redis-server under ${config.dataDir}/redis` : 'REDIS_URL'}`,
+  ];
+  if (adminFile) lines.push(`  first login: user "admin", password in ${adminFile} (a second factor is enrolled at first login)`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`atenpro-voice failed to start: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { accessRoutes } from '../access/access.routes.ts';
+import { authPlugin } from '../access/auth.plugin.ts';
+import { casesRoutes } from '../cases/cases.routes.ts';
+import { importRoutes } from '../cases/import.routes.ts';
+import type { Clock } from '../common/clock.ts';
+import type { FieldCipher } from '../store/crypto.ts';
+import type { Pool } from '../store/db.ts';
+import type { Config } from './config.ts';
+import { installErrorHandler } from './errors.ts';
+import { healthRoutes } from './health.routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  pool: Pool;
+  redis: Redis;
+  cipher: FieldCipher;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** Builds the HTTP app from its parts; nothing here opens a connection of its own. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, pool, redis, cipher, clock, logger, registry } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    trustProxy: true,
+    bodyLimit: 5 * 1024 * 1024,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false, redis, skipOnError: true, nameSpace: 'atenpro:rl:' });
+  await app.register(swagger, { openapi: { info: { title: 'atenpro-voice', version: '0.1.0',
+    description: 'Telephony, IVR and case store of an ATENPRO attention centre' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin, { db: pool, clock });
+
+  await app.register(healthRoutes, { pool, redis, registry });
+  await app.register(accessRoutes, { pool, cipher, clock, config, loginRateLimit: config.loginRateLimitPerMinute });
+  await app.register(casesRoutes, { pool, cipher, clock });
+  await app.register(importRoutes, { pool, cipher });
+  return app as unknown as FastifyInstance;
+}
