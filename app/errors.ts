@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import localizeEs from 'ajv-i18n/localize/es/index.js';
 import { DomainError, type ErrorCode } from '../common/errors.ts';
 import { DecryptionError } from '../store/crypto.ts';
 
@@ -25,6 +26,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {
+      localizeEs(fe.validation as never); // the messages reach operators: Spanish
       const fields = fe.validation.map((v) => ({ field: fieldOf(fe.validationContext ?? 'body', v as never),
         message: v.message ?? 'no válido' }));
       return reply.code(400).send({ error: 'invalid', message: `Datos no válidos: ${fields.map((f) => f.field).join(', ')}.`, fields });

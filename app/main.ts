@@ -26,6 +26,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  // a crash still stops the embedded servers, so the next start finds their ports free
+  process.once('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception');
+    void runtime.stop().finally(() => process.exit(1));
+  });
 
   await app.listen({ port: config.port, host: config.host });
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;

@@ -40,7 +40,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandler(app);
   await app.register(cookie);
-  await app.register(rateLimit, { global: false, redis, skipOnError: true, nameSpace: 'atenpro:rl:' });
+  await app.register(rateLimit, { global: false, redis, skipOnError: true, nameSpace: `${config.redisPrefix}:rl:` });
   await app.register(swagger, { openapi: { info: { title: 'atenpro-voice', version: '0.1.0',
     description: 'Telephony, IVR and case store of an ATENPRO attention centre' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } });
