@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -35,8 +35,12 @@ async function secret(file: string): Promise<string> {
 /** A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback only. */
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'atenpro'): Promise<Embedded> {
   const databaseDir = path.join(dataDir, 'pg');
-  // the server runs as the postgres user, who must be able to traverse the data dir
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  if (process.getuid?.() === 0) {
+    // as root the server runs as the postgres user, who must be able to traverse the data dir
+    const { mode } = await stat(dataDir);
+    if ((mode & 0o001) === 0) await chmod(dataDir, (mode & 0o777) | 0o001);
+  }
   const password = await secret(path.join(dataDir, 'keys', 'pg-password'));
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({

@@ -120,7 +120,11 @@ export async function importUsuarias(pool: Pool, cipher: FieldCipher, actor: Act
     for (const col of REQUIRED) if (!cells[col]) add(col, 'Obligatorio.');
     if (cells.centre_code && !centre) add('centre_code', 'Centro de servicios sociales desconocido.');
     for (const e of validate.Errors(input)) {
-      add(columnFor(columnOf, e.instancePath.split('/').filter(Boolean).join('.')), `No válido (${e.keyword}).`);
+      const at = e.instancePath.split('/').filter(Boolean);
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties;
+      for (const path of missing ? missing.map((p) => [...at, p].join('.')) : [at.join('.')]) {
+        add(columnFor(columnOf, path), missing ? 'Obligatorio.' : `No válido (${e.keyword}).`);
+      }
     }
     if (errors.length) return { line, status: 'rejected', errors };
     try {

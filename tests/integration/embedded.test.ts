@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function readyz(port: number, until: number, output: () => string): Promise<number> {
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200 || Date.now() > until) return res.status;
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`no answer from the service: ${(err as Error).message}\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('embedded default', () => {
+  it('boots with no DATABASE_URL or REDIS_URL, answers /readyz, and stops cleanly on SIGTERM', { timeout: 90_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'atenpro-boot-'));
+    const [port, pgPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+    const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort),
+      EMBEDDED_REDIS_PORT: String(redisPort), LOG_LEVEL: 'warn' } as NodeJS.ProcessEnv;
+    delete env.DATABASE_URL;
+    delete env.REDIS_URL;
+    delete env.ENCRYPTION_KEY;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      expect(await readyz(port, Date.now() + 45_000, () => out), out).toBe(200);
+      expect(out).toContain(`/docs`);
+      expect((await stat(path.join(dataDir, 'keys', 'field.key'))).mode & 0o777).toBe(0o600);
+      expect((await stat(path.join(dataDir, 'pg', 'PG_VERSION'))).isFile()).toBe(true);
+      expect((await stat(path.join(dataDir, 'redis', 'appendonlydir'))).isDirectory()).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
