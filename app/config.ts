@@ -17,7 +17,6 @@ export interface Config {
   sessionTtlMinutes: number;
   totpRequiredForOperators: boolean;
   loginRateLimitPerMinute: number;
-  pgSlowMs: number;
   /** Prefix of every Redis key this service writes, so several deployments can share one Redis. */
   redisPrefix: string;
 }
@@ -56,7 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMinutes: int(env, 'SESSION_TTL_MINUTES', 480),
     totpRequiredForOperators: bool(env, 'TOTP_REQUIRED_FOR_OPERATORS', false),
     loginRateLimitPerMinute: int(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10),
-    pgSlowMs: int(env, 'PG_SLOW_MS', 200),
     redisPrefix: env.REDIS_PREFIX || 'atenpro',
   };
 }
