@@ -1,0 +1,47 @@
+import type { Queryable } from './db.ts';
+
+/** Everything an operator's screen shows when her call rings, in one round trip. */
+export interface PopRow {
+  id: string; given_name: string; family_names: string; municipality: string; province_code: string; location_enc: Buffer;
+  expediente_code: string | null; expediente_status: string | null;
+  risk: { level: string; assessed_on: string } | null;
+  household: { full_name: string; relationship: string; birth_year: number | null; minor_at_risk: boolean }[];
+  health_enc: Buffer | null;
+  contacts: { priority: number; full_name: string; relationship: string; phone1: string; phone2: string | null; municipality: string | null; holds_keys: boolean }[];
+  resources: { category: string; priority: number; name: string; phone: string }[];
+  aggressor_enc: Buffer | null;
+  incidents: { id: string; kind: string; level: number | null; opened_at: string }[];
+  last_calls: { started_at: string; direction: string; line: string; kind: string | null; outcome: string | null }[];
+  next_call: { kind: string; not_before: string } | null;
+}
+
+const sql = `select u.id, u.given_name, u.family_names, u.municipality, u.province_code, u.location_enc,
+  e.code as expediente_code, e.status as expediente_status,
+  (select json_build_object('level', level, 'assessed_on', assessed_on) from risk_assessments r where r.usuaria_id = u.id
+     order by assessed_on desc, created_at desc limit 1) as risk,
+  (select coalesce(json_agg(json_build_object('full_name', full_name, 'relationship', relationship, 'birth_year', birth_year,
+     'minor_at_risk', minor_at_risk) order by minor_at_risk desc, full_name), '[]') from household_members h where h.usuaria_id = u.id) as household,
+  (select notes_enc from health_notes hn where hn.usuaria_id = u.id) as health_enc,
+  (select coalesce(json_agg(json_build_object('priority', priority, 'full_name', full_name, 'relationship', relationship,
+     'phone1', phone1, 'phone2', phone2, 'municipality', municipality, 'holds_keys', holds_keys) order by priority), '[]')
+     from contact_persons c where c.usuaria_id = u.id) as contacts,
+  (select coalesce(json_agg(json_build_object('category', category, 'priority', priority, 'name', name, 'phone', phone)
+     order by category, priority), '[]') from emergency_resources er where er.usuaria_id = u.id) as resources,
+  (select data_enc from aggressors a where a.usuaria_id = u.id) as aggressor_enc,
+  (select coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'level', level, 'opened_at', opened_at) order by opened_at desc), '[]')
+     from incidents i where i.usuaria_id = u.id and i.status = 'open') as incidents,
+  (select coalesce(json_agg(x), '[]') from (select started_at, direction, line, kind, outcome from call_attempts ca
+     where ca.usuaria_id = u.id order by started_at desc limit 5) x) as last_calls,
+  (select json_build_object('kind', kind, 'not_before', not_before) from agenda_items ai
+     where ai.usuaria_id = u.id and ai.status = 'planned' order by not_before limit 1) as next_call
+  from usuarias u left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
+  where u.id = $1`;
+
+export function popRepo(db: Queryable) {
+  return {
+    async load(usuariaId: string): Promise<PopRow | null> {
+      const { rows } = await db.query<PopRow>({ name: 'pop.load', text: sql, values: [usuariaId] });
+      return rows[0] ?? null;
+    },
+  };
+}

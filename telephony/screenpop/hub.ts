@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { FieldCipher } from '../../store/crypto.ts';
+
+/** What a console receives. `id` is unique per message so a console can drop a duplicate. */
+export interface ConsoleMessage {
+  id: string;
+  type: 'call.offered' | 'call.state' | 'call.ended' | 'queue' | 'presence' | 'state';
+  at: string;
+  [k: string]: unknown;
+}
+
+export interface ConsoleSocket { send(data: string): void; readonly readyState: number }
+
+const OPEN = 1;
+const LAST_TTL_S = 12 * 3600;
+
+/**
+ * Pushes pops and call state to operator consoles. Every instance subscribes to one Redis channel
+ * and delivers to the sockets it holds, so a call taken on one instance reaches a console
+ * connected to another. The last call message per operator is kept, so a console that reconnects
+ * gets the current state back; it is kept sealed, since Redis writes it to disk.
+ */
+export function screenpopHub(redis: Redis, subscriber: Redis, prefix: string, cipher: FieldCipher, log: Logger) {
+  const channel = `${prefix}:screenpop`;
+  const lastKey = (operatorId: string) => `${prefix}:screenpop:last:${operatorId}`;
+  const local = new Map<string, Set<ConsoleSocket>>();
+
+  const deliver = (operatorId: string, payload: string) => {
+    for (const socket of local.get(operatorId) ?? []) {
+      if (socket.readyState === OPEN) socket.send(payload);
+    }
+  };
+
+  subscriber.on('message', (ch: string, raw: string) => {
+    if (ch !== channel) return;
+    try {
+      const { operatorId, message } = JSON.parse(raw) as { operatorId: string; message: ConsoleMessage };
+      deliver(operatorId, JSON.stringify(message));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'unreadable screen-pop message dropped');
+    }
+  });
+  const ready = subscriber.subscribe(channel);
+
+  return {
+    ready,
+    /** Sends to one operator's consoles, wherever they are connected. */
+    async publish(operatorId: string, type: ConsoleMessage['type'], body: Record<string, unknown>, keep = true): Promise<ConsoleMessage> {
+      const message: ConsoleMessage = { id: randomUUID(), type, at: new Date().toISOString(), ...body };
+      const raw = JSON.stringify({ operatorId, message });
+      if (keep) {
+        const sealed = cipher.seal(message, lastKey(operatorId)).toString('base64');
+        await redis.multi().set(lastKey(operatorId), sealed, 'EX', LAST_TTL_S).publish(channel, raw).exec();
+      } else {
+        await redis.publish(channel, raw);
+      }
+      return message;
+    },
+    async clear(operatorId: string): Promise<void> {
+      await redis.del(lastKey(operatorId));
+    },
+    /** Registers a console; it gets the operator's current call state at once. */
+    async attach(operatorId: string, socket: ConsoleSocket, extra: Record<string, unknown> = {}): Promise<() => void> {
+      let set = local.get(operatorId);
+      if (!set) local.set(operatorId, (set = new Set()));
+      set.add(socket);
+      const last = await redis.get(lastKey(operatorId));
+      socket.send(JSON.stringify({ id: randomUUID(), type: 'state', at: new Date().toISOString(),
+        current: last ? cipher.open(Buffer.from(last, 'base64'), lastKey(operatorId)) : null, ...extra }));
+      return () => {
+        set!.delete(socket);
+        if (!set!.size) local.delete(operatorId);
+      };
+    },
+    connectedHere(operatorId: string): number {
+      return local.get(operatorId)?.size ?? 0;
+    },
+    async close(): Promise<void> {
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+    },
+  };
+}
+
+export type ScreenpopHub = ReturnType<typeof screenpopHub>;
