@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 /** Every setting the service reads, with its default. README.md documents each one. */
@@ -19,6 +20,16 @@ export interface Config {
   loginRateLimitPerMinute: number;
   /** Prefix of every Redis key this service writes, so several deployments can share one Redis. */
   redisPrefix: string;
+  /** Which centre number is which line: "emergency=+34...,general=+34...,selftest=+34...,info=+34...". */
+  centreLines: string;
+  /** An emergency never waits longer than this for Postgres before it is routed with the number alone. */
+  storeBudgetMs: number;
+  operatorRingTimeoutS: number;
+  /** Devices rung at once when the queue itself is unreachable during an emergency. */
+  fallbackDevices: string[];
+  /** Identifies this process in the operators' desk, so calls it holds are bridged by it. */
+  instanceId: string;
+  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBaseUrl: string | undefined };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -56,5 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     totpRequiredForOperators: bool(env, 'TOTP_REQUIRED_FOR_OPERATORS', false),
     loginRateLimitPerMinute: int(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10),
     redisPrefix: env.REDIS_PREFIX || 'atenpro',
+    centreLines: env.CENTRE_LINES || 'emergency=+34900100100,general=+34900100200,selftest=+34900100300,info=+34900100400',
+    storeBudgetMs: int(env, 'STORE_BUDGET_MS', 200),
+    operatorRingTimeoutS: int(env, 'OPERATOR_RING_TIMEOUT_S', 20),
+    fallbackDevices: (env.FALLBACK_OPERATOR_DEVICES || '').split(',').map((s) => s.trim()).filter(Boolean),
+    instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
+    twilio: { accountSid: env.TWILIO_ACCOUNT_SID || undefined, authToken: env.TWILIO_AUTH_TOKEN || undefined,
+      apiBaseUrl: env.TWILIO_API_BASE_URL || undefined },
   };
 }

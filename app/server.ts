@@ -4,13 +4,14 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { accessRoutes } from '../access/access.routes.ts';
 import { authPlugin } from '../access/auth.plugin.ts';
-import { casesRoutes } from '../cases/cases.routes.ts';
-import { importRoutes } from '../cases/import.routes.ts';
+import { casesRoutes, importRoutes } from '../cases/index.ts';
+import { consoleRoutes, createTelephony, type Telephony } from '../telephony/index.ts';
 import type { Clock } from '../common/clock.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Pool } from '../store/db.ts';
@@ -28,7 +29,11 @@ export interface AppDeps {
   registry: Registry;
 }
 
-/** Builds the HTTP app from its parts; nothing here opens a connection of its own. */
+declare module 'fastify' {
+  interface FastifyInstance { telephony: Telephony }
+}
+
+/** Builds the HTTP app from its parts; the only connection it opens is Redis's subscriber. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, pool, redis, cipher, clock, logger, registry } = deps;
   const app = Fastify({
@@ -51,5 +56,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accessRoutes, { pool, cipher, clock, config, loginRateLimit: config.loginRateLimitPerMinute });
   await app.register(casesRoutes, { pool, cipher, clock });
   await app.register(importRoutes, { pool, cipher });
+
+  const telephony = await createTelephony({ pool, redis, cipher, clock, log: logger, prefix: config.redisPrefix,
+    instanceId: config.instanceId, centreLines: config.centreLines, storeBudgetMs: config.storeBudgetMs });
+  app.addHook('onClose', () => telephony.close());
+  await app.register(websocket);
+  await app.register(consoleRoutes, { pool, cipher, clock, inbound: telephony.inbound, hub: telephony.hub });
+  app.decorate('telephony', telephony);
   return app as unknown as FastifyInstance;
 }
