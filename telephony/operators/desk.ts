@@ -35,6 +35,7 @@ redis.call('HSET', KEYS[5] .. ARGV[1], 'owner', ARGV[3], 'line', ARGV[4], 'prior
 return false`;
 
 const AVAILABLE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == 'busy' then return false end
 redis.call('HSET', KEYS[1], ARGV[1], 'available')
 redis.call('HDEL', KEYS[4], ARGV[1])
 local head = redis.call('ZPOPMIN', KEYS[3])
@@ -113,7 +114,7 @@ export function operatorDesk(redis: Redis, prefix: string) {
     async offer(callId: string, owner: string, line: Line, priority: number, now: number): Promise<string | null> {
       return redis.deskOffer(k[0], k[1], k[2], k[3], k[4], callId, priority * PRIORITY_WEIGHT + now, owner, line, priority, now);
     },
-    /** The operator becomes available; if a call waits, she takes the first one at once. */
+    /** The operator becomes available; if a call waits, she takes the first one at once. A busy operator stays busy. */
     async available(operatorId: string, now: number): Promise<Assignment | null> {
       const r = await redis.deskAvailable(k[0], k[1], k[2], k[3], k[4], operatorId, now);
       if (!r) return null;
