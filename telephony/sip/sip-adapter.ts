@@ -1,0 +1,177 @@
+import Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.ts';
+import type { InboundService } from '../inbound.ts';
+import type { CallEvent, CallState, InboundPlan, OperatorTarget, OutboundCallRequest, VoiceProvider } from '../port.ts';
+import { inactiveSdp } from './sdp.ts';
+import { isScanner, sourceList } from './sources.ts';
+
+export interface SipConfig {
+  /** CIDRs allowed to send requests (the carriers' and PBXs' addresses). */
+  allowedSources: string[];
+  /** Addresses whose P-Asserted-Identity is believed (the carrier trunks). */
+  trustedTrunks: string[];
+  /** Host (and port) of the carrier trunk for outbound calls and number-type devices. */
+  trunkHost: string;
+  ringTimeoutS: number;
+}
+
+interface Held {
+  callId: string; req: Srf.SrfRequest; res: Srf.SrfResponse; canceled: boolean; seq: number;
+  dialogs?: { uas: Srf.Dialog; uac: Srf.Dialog };
+}
+
+const ANONYMOUS = new Set(['anonymous', 'restricted', 'unavailable', 'unknown', 'private']);
+
+/** SIP status of a failed outbound call to our outcome. */
+export function stateOfSipFailure(status: number, timedOut: boolean): CallState {
+  if (status === 487) return timedOut ? 'no_answer' : 'canceled';
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 603) return 'rejected';
+  if (status === 480 || status === 408) return 'no_answer';
+  return 'failed';
+}
+
+/**
+ * The drachtio-srf adapter: INVITEs from terminals become provider-neutral calls; a chosen
+ * operator is reached as a B2BUA; callers wait ringing (182 Queued) while no one is free.
+ */
+export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig, clock: Clock, log: Logger): VoiceProvider {
+  const allowed = sourceList(config.allowedSources);
+  const trusted = sourceList(config.trustedTrunks);
+  const held = new Map<string, Held>();
+
+  const emit = (h: Held, state: CallState, detail?: Record<string, string | number>, answeredBy?: CallEvent['answeredBy']) =>
+    inbound.event({ provider: 'sip', providerCallId: h.req.get('Call-ID'), sequence: ++h.seq, state, at: clock.now(), detail, answeredBy })
+      .catch((err: Error) => log.error({ callId: h.callId, err: err.message }, 'call event not recorded'));
+
+  const deviceUri = (device: string) => (device.startsWith('sip:') || device.startsWith('sips:') ? device
+    : `sip:${device.replace(/^tel:/, '')}@${config.trunkHost}`);
+
+  // drachtio-srf defines a registrar per SIP method at run time; its types list only invite()
+  (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void })
+    .options((_req, res) => res.send(200));
+
+  srf.invite(async (req, res) => {
+    if (isScanner(req.get('User-Agent')) || !allowed(req.source_address)) {
+      log.warn({ source: req.source_address }, 'INVITE refused: source not allowed');
+      return res.send(403);
+    }
+    res.send(180); // at once: the terminal must hear that the centre is there
+    const h: Held = { callId: '', req, res, canceled: false, seq: 0 };
+    req.on('cancel', () => {
+      h.canceled = true;
+      held.delete(req.get('Call-ID'));
+      void emit(h, 'canceled');
+    });
+    try {
+      const plan = await inbound.accept({ provider: 'sip', providerCallId: req.get('Call-ID'), callerRaw: callerOf(req),
+        dialled: req.calledNumber || req.uri, receivedAt: clock.now() });
+      h.callId = plan.callId;
+      if (!h.canceled) await follow(h, plan);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'inbound call failed');
+      if (!res.finalResponseSent) res.send(500);
+    }
+  });
+
+  function callerOf(req: Srf.SrfRequest): string | null {
+    try {
+      const header = trusted(req.source_address) && req.has('P-Asserted-Identity') ? 'p-asserted-identity' : 'from';
+      const user = Srf.parseUri(req.getParsedHeader(header as 'from').uri)?.user;
+      return user && !ANONYMOUS.has(user.toLowerCase()) ? user : null;
+    } catch {
+      return null; // an unreadable From is an unknown caller, never a refused call
+    }
+  }
+
+  async function follow(h: Held, plan: InboundPlan): Promise<void> {
+    switch (plan.action) {
+      case 'connect': return connect(h, plan.operator);
+      case 'connect_any': return connect(h, ...plan.operators);
+      case 'wait':
+        held.set(h.req.get('Call-ID'), h);
+        h.res.send(182, 'Queued', {});
+        return void emit(h, 'waiting');
+      case 'answer_and_end': {
+        const uas = await srf.createUAS(h.req, h.res, { localSdp: inactiveSdp() });
+        void emit(h, 'in_progress');
+        uas.destroy();
+        return void emit(h, 'completed');
+      }
+    }
+  }
+
+  async function connect(h: Held, ...targets: OperatorTarget[]): Promise<void> {
+    held.delete(h.req.get('Call-ID'));
+    const target = targets[0];
+    if (!target) return void h.res.send(480);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const dialogs = await srf.createB2BUA(h.req, h.res, deviceUri(target.device), { passFailure: false }, {
+        cbRequest: (uacReq) => { timer = setTimeout(() => uacReq.cancel(() => undefined), config.ringTimeoutS * 1000); },
+      });
+      clearTimeout(timer);
+      h.dialogs = dialogs;
+      void emit(h, 'in_progress', undefined, 'operator');
+      const end = (side: string) => () => {
+        (side === 'uas' ? dialogs.uac : dialogs.uas).destroy();
+        void emit(h, 'completed', { hungUpBy: side === 'uas' ? 'caller' : 'operator' });
+      };
+      dialogs.uas.on('destroy', end('uas'));
+      dialogs.uac.on('destroy', end('uac'));
+    } catch (err) {
+      clearTimeout(timer);
+      if (h.canceled) return;
+      // the operator's phone did not answer: the caller keeps waiting and the call goes back first in line
+      log.warn({ callId: h.callId, status: (err as { status?: number }).status }, 'operator leg failed');
+      held.set(h.req.get('Call-ID'), h);
+      if (!h.res.finalResponseSent) h.res.send(182, 'Queued', {});
+      await inbound.operatorMissed(h.callId);
+    }
+  }
+
+  return {
+    name: 'sip',
+    async bridge(providerCallId, operator) {
+      const h = held.get(providerCallId);
+      if (h && !h.canceled) await connect(h, operator);
+    },
+    async hangup(providerCallId) {
+      const h = held.get(providerCallId);
+      if (h && !h.res.finalResponseSent) h.res.send(480);
+      held.delete(providerCallId);
+    },
+    async placeCall(req: OutboundCallRequest) {
+      return placeUac(srf, req, config, clock, inbound, log);
+    },
+  };
+}
+
+/** An outbound call through the trunk, with a ring timeout; its events go through the inbound service's recorder. */
+function placeUac(srf: Srf, r: OutboundCallRequest, config: SipConfig, clock: Clock, inbound: InboundService, log: Logger) {
+  return new Promise<{ providerCallId: string }>((resolve, reject) => {
+    let seq = 0;
+    let callId = '';
+    let timedOut = false;
+    const emit = (state: CallState, detail?: Record<string, string | number>) =>
+      inbound.event({ provider: 'sip', providerCallId: callId, sequence: ++seq, state, at: clock.now(), detail })
+        .catch((err: Error) => log.error({ err: err.message }, 'outbound event not recorded'));
+    srf.createUAC(`sip:${r.to}@${config.trunkHost}`, {
+      headers: { From: `<sip:${r.callerId}@${config.trunkHost}>`, 'X-Attempt-Id': r.attemptId }, localSdp: inactiveSdp(),
+    }, {
+      cbRequest: (req) => {
+        callId = req.get('Call-ID');
+        resolve({ providerCallId: callId });
+        setTimeout(() => { timedOut = true; req.cancel(() => undefined); }, r.ringTimeoutS * 1000).unref();
+      },
+      cbProvisional: (res) => { if (res.status === 180 || res.status === 183) void emit('ringing', { sip: res.status }); },
+    }).then((dialog) => {
+      void emit('in_progress');
+      dialog.on('destroy', () => void emit('completed'));
+    }).catch((err: { status?: number }) => {
+      if (!callId) return reject(err);
+      void emit(stateOfSipFailure(err.status ?? 500, timedOut), { sip: err.status ?? 0 });
+    });
+  });
+}
