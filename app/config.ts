@@ -29,7 +29,10 @@ export interface Config {
   fallbackDevices: string[];
   /** Identifies this process in the operators' desk, so calls it holds are bridged by it. */
   instanceId: string;
-  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBaseUrl: string | undefined };
+  twilio: { accountSid: string | undefined; authToken: string | undefined; apiBaseUrl: string | undefined; webhookFragment?: string };
+  /** A drachtio-server to connect to; SIP is off when the host is unset. */
+  drachtio: { host: string | undefined; port: number; secret: string };
+  sip: { allowedSources: string[]; trustedTrunks: string[]; trunkHost: string };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -48,9 +51,14 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new Error(`config: ${name} must be true or false, got "${raw}"`);
 }
 
+const list = (raw: string | undefined) => (raw || '').split(',').map((s) => s.trim()).filter(Boolean);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 3000);
   const dataDir = path.resolve(env.DATA_DIR || './data');
+  if (env.DRACHTIO_HOST && (!env.DRACHTIO_SECRET || env.DRACHTIO_SECRET === 'cymru')) {
+    throw new Error('config: set DRACHTIO_SECRET, and not to drachtio\'s default');
+  }
   return {
     port,
     host: env.HOST || '127.0.0.1',
@@ -70,9 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     centreLines: env.CENTRE_LINES || 'emergency=+34900100100,general=+34900100200,selftest=+34900100300,info=+34900100400',
     storeBudgetMs: int(env, 'STORE_BUDGET_MS', 200),
     operatorRingTimeoutS: int(env, 'OPERATOR_RING_TIMEOUT_S', 20),
-    fallbackDevices: (env.FALLBACK_OPERATOR_DEVICES || '').split(',').map((s) => s.trim()).filter(Boolean),
+    fallbackDevices: list(env.FALLBACK_OPERATOR_DEVICES),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
     twilio: { accountSid: env.TWILIO_ACCOUNT_SID || undefined, authToken: env.TWILIO_AUTH_TOKEN || undefined,
-      apiBaseUrl: env.TWILIO_API_BASE_URL || undefined },
+      apiBaseUrl: env.TWILIO_API_BASE_URL || undefined, webhookFragment: env.TWILIO_WEBHOOK_FRAGMENT || undefined },
+    drachtio: { host: env.DRACHTIO_HOST || undefined, port: int(env, 'DRACHTIO_PORT', 9022), secret: env.DRACHTIO_SECRET || '' },
+    sip: { allowedSources: list(env.SIP_ALLOWED_SOURCES), trustedTrunks: list(env.SIP_TRUSTED_TRUNKS),
+      trunkHost: env.SIP_TRUNK_HOST || 'trunk.invalid' },
   };
 }

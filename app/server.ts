@@ -11,7 +11,10 @@ import type { Registry } from 'prom-client';
 import { accessRoutes } from '../access/access.routes.ts';
 import { authPlugin } from '../access/auth.plugin.ts';
 import { casesRoutes, importRoutes } from '../cases/index.ts';
+import { consoleStaticRoutes } from '../console/index.ts';
 import { consoleRoutes, createTelephony, type Telephony } from '../telephony/index.ts';
+import { connectDrachtio, sipAdapter } from '../telephony/sip/index.ts';
+import { registerTwilio, twilioConfigFrom } from '../telephony/twilio/index.ts';
 import type { Clock } from '../common/clock.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Pool } from '../store/db.ts';
@@ -62,6 +65,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => telephony.close());
   await app.register(websocket);
   await app.register(consoleRoutes, { pool, cipher, clock, inbound: telephony.inbound, hub: telephony.hub });
+  await app.register(consoleStaticRoutes);
+  const twilioConfig = twilioConfigFrom(config);
+  if (twilioConfig) {
+    await registerTwilio(app, { inbound: telephony.inbound, config: twilioConfig, clock, redis, prefix: config.redisPrefix, cipher });
+  }
+  if (config.drachtio.host) {
+    const srf = connectDrachtio({ host: config.drachtio.host, port: config.drachtio.port, secret: config.drachtio.secret }, logger);
+    telephony.inbound.register(sipAdapter(srf, telephony.inbound, { ...config.sip, ringTimeoutS: config.operatorRingTimeoutS }, clock, logger));
+    app.addHook('onClose', async () => srf.disconnect());
+  }
   app.decorate('telephony', telephony);
   return app as unknown as FastifyInstance;
 }

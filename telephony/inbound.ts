@@ -115,6 +115,7 @@ export function inboundService(d: InboundDeps) {
     ready,
     desk,
     register(provider: VoiceProvider) { providers.set(provider.name, provider); },
+    provider(name: ProviderName): VoiceProvider | undefined { return providers.get(name); },
 
     async accept(call: InboundCall): Promise<InboundPlan> {
       const line = lineOf(d.lines, call.dialled);
@@ -159,13 +160,15 @@ export function inboundService(d: InboundDeps) {
         await pending.addEvent(ev);
       });
       if (!call) return;
+      // the hub keeps each operator's last message for a console that reconnects: it carries the pop too
+      const current = async () => ({ callId: call.callId, line: call.line, pop: await calls.pop(call.callId) });
       if (!final) {
-        if (call.operatorId) await d.hub.publish(call.operatorId, 'call.state', { callId: call.callId, state: ev.state });
+        if (call.operatorId) await d.hub.publish(call.operatorId, 'call.state', { ...(await current()), state: ev.state });
         return;
       }
       if (call.operatorId) {
         await desk.unavailable(call.operatorId, 'wrap_up');
-        await d.hub.publish(call.operatorId, 'call.ended', { callId: call.callId, state: ev.state, presence: 'wrap_up' });
+        await d.hub.publish(call.operatorId, 'call.ended', { ...(await current()), state: ev.state, presence: 'wrap_up' });
       } else {
         await desk.leave(call.callId);
       }

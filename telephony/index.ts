@@ -22,7 +22,8 @@ export interface Telephony { hub: ScreenpopHub; inbound: InboundService; close()
 
 export async function createTelephony(d: TelephonyDeps): Promise<Telephony> {
   // a subscribed connection can do nothing else: pops and bridge requests share this one
-  const subscriber = d.redis.duplicate();
+  const subscriber = d.redis.duplicate({ lazyConnect: true, enableOfflineQueue: true });
+  await subscriber.connect();
   const hub = screenpopHub(d.redis, subscriber, d.prefix, d.cipher, d.log);
   const inbound = inboundService({ pool: d.pool, redis: d.redis, subscriber, prefix: d.prefix, instanceId: d.instanceId,
     hub, cipher: d.cipher, clock: d.clock, lines: parseLines(d.centreLines), log: d.log, storeBudgetMs: d.storeBudgetMs });

@@ -19,7 +19,13 @@ export interface SipConfig {
 interface Held {
   callId: string; req: Srf.SrfRequest; res: Srf.SrfResponse; canceled: boolean; seq: number;
   dialogs?: { uas: Srf.Dialog; uac: Srf.Dialog };
+  /** The INVITE to the operator while it rings: srf misses a CANCEL that arrives before it is confirmed. */
+  operatorInvite?: Srf.SrfRequest;
 }
+
+/** srf calls cbRequest(err, req), not cbRequest(req) as its bundled types say. */
+const onSent = (fn: (req: Srf.SrfRequest) => void) =>
+  ((err: unknown, req?: Srf.SrfRequest) => { if (!err && req) fn(req); }) as unknown as (req: Srf.SrfRequest) => void;
 
 const ANONYMOUS = new Set(['anonymous', 'restricted', 'unavailable', 'unknown', 'private']);
 
@@ -61,6 +67,7 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     const h: Held = { callId: '', req, res, canceled: false, seq: 0 };
     req.on('cancel', () => {
       h.canceled = true;
+      try { h.operatorInvite?.cancel(() => undefined); } catch { /* already canceled by srf */ }
       held.delete(req.get('Call-ID'));
       void emit(h, 'canceled');
     });
@@ -109,7 +116,10 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     let timer: NodeJS.Timeout | undefined;
     try {
       const dialogs = await srf.createB2BUA(h.req, h.res, deviceUri(target.device), { passFailure: false }, {
-        cbRequest: (uacReq) => { timer = setTimeout(() => uacReq.cancel(() => undefined), config.ringTimeoutS * 1000); },
+        cbRequest: onSent((uacReq) => {
+          h.operatorInvite = uacReq;
+          timer = setTimeout(() => uacReq.cancel(() => undefined), config.ringTimeoutS * 1000);
+        }),
       });
       clearTimeout(timer);
       h.dialogs = dialogs;
@@ -135,7 +145,8 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     name: 'sip',
     async bridge(providerCallId, operator) {
       const h = held.get(providerCallId);
-      if (h && !h.canceled) await connect(h, operator);
+      // the operator's phone may ring for a while: the bridge starts here and ends on its own
+      if (h && !h.canceled) void connect(h, operator).catch((err: Error) => log.error({ err: err.message }, 'bridge failed'));
     },
     async hangup(providerCallId) {
       const h = held.get(providerCallId);
@@ -160,11 +171,11 @@ function placeUac(srf: Srf, r: OutboundCallRequest, config: SipConfig, clock: Cl
     srf.createUAC(`sip:${r.to}@${config.trunkHost}`, {
       headers: { From: `<sip:${r.callerId}@${config.trunkHost}>`, 'X-Attempt-Id': r.attemptId }, localSdp: inactiveSdp(),
     }, {
-      cbRequest: (req) => {
+      cbRequest: onSent((req) => {
         callId = req.get('Call-ID');
         resolve({ providerCallId: callId });
         setTimeout(() => { timedOut = true; req.cancel(() => undefined); }, r.ringTimeoutS * 1000).unref();
-      },
+      }),
       cbProvisional: (res) => { if (res.status === 180 || res.status === 183) void emit('ringing', { sip: res.status }); },
     }).then((dialog) => {
       void emit('in_progress');

@@ -30,8 +30,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Registers more on the app before it is ready (a plugin the composition root does not wire yet). */
+  beforeReady?: (app: FastifyInstance, parts: Pick<TestApp, 'pool' | 'redis' | 'cipher' | 'clock' | 'config'>) => Promise<void>;
+}
+
 /** The whole app on a fresh database clone and a Redis prefix of its own, logging into memory. */
-export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(overrides: Partial<Config> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const db = await freshDatabase();
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
@@ -41,6 +46,7 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const cipher = fieldCipher(key);
   const clock = fixedClock(new Date());
   const app = await buildApp({ config, pool: db.pool, redis, cipher, clock, logger: createLogger('info', sink), registry: createRegistry() });
+  await options.beforeReady?.(app, { pool: db.pool, redis, cipher, clock, config });
   await app.ready();
   return { app, pool: db.pool, db, redis, cipher, key, clock, config, logs,
     async close() { await app.close(); redis.disconnect(); await db.drop(); } };
