@@ -11,9 +11,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const runtime = await startRuntime(config, logger);
-  const app = await buildApp({ config, pool: runtime.pool, redis: runtime.redis, cipher: runtime.cipher,
-    clock: systemClock, logger, registry: createRegistry() });
-  const adminFile = await ensureInitialAdmin(runtime.pool, config.dataDir, process.env.ADMIN_INITIAL_PASSWORD, logger);
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let adminFile: string | null;
+  try {
+    app = await buildApp({ config, pool: runtime.pool, redis: runtime.redis, cipher: runtime.cipher,
+      clock: systemClock, logger, registry: createRegistry() });
+    adminFile = await ensureInitialAdmin(runtime.pool, config.dataDir, process.env.ADMIN_INITIAL_PASSWORD, logger);
+  } catch (err) {
+    await runtime.stop().catch(() => undefined); // no embedded server left behind holding its port
+    throw err;
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -32,10 +39,14 @@ async function main(): Promise<void> {
     void runtime.stop().finally(() => process.exit(1));
   });
 
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host }).catch(async (err: Error) => {
+    await runtime.stop().catch(() => undefined);
+    throw err;
+  });
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   const lines = [
     `atenpro-voice listening on ${base}`,
+    `  operator console: ${base}/consola/`,
     `  API and its documentation: ${base}/docs`,
     `  health: ${base}/healthz   readiness: ${base}/readyz   metrics: ${base}/metrics`,
     `  store: ${runtime.embedded.postgres ? `embedded PostgreSQL under ${config.dataDir}/pg` : 'DATABASE_URL'}; ` +
