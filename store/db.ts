@@ -9,7 +9,10 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // an idle client cut by the server (restart, failover) must not crash the process: the next query reconnects
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Runs `fn` in one transaction; rolls back on any error and rethrows it. */

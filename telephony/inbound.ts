@@ -188,6 +188,8 @@ export function inboundService(d: InboundDeps) {
 
     async setPresence(operatorId: string, presence: Presence): Promise<void> {
       if (presence === 'available') {
+        // knowing her device now lets an emergency reach her even if the store fails later
+        await operators.target(operatorId);
         const assignment = await desk.available(operatorId, d.clock.now().getTime());
         if (assignment) await route(assignment);
         else await d.hub.clear(operatorId);

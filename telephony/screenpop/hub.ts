@@ -58,6 +58,11 @@ export function screenpopHub(redis: Redis, subscriber: Redis, prefix: string, ci
       }
       return message;
     },
+    /** The last call message kept for this operator (what a reconnecting console gets back). */
+    async lastOf(operatorId: string): Promise<ConsoleMessage | null> {
+      const last = await redis.get(lastKey(operatorId));
+      return last ? cipher.open<ConsoleMessage>(Buffer.from(last, 'base64'), lastKey(operatorId)) : null;
+    },
     async clear(operatorId: string): Promise<void> {
       await redis.del(lastKey(operatorId));
     },
@@ -66,9 +71,7 @@ export function screenpopHub(redis: Redis, subscriber: Redis, prefix: string, ci
       let set = local.get(operatorId);
       if (!set) local.set(operatorId, (set = new Set()));
       set.add(socket);
-      const last = await redis.get(lastKey(operatorId));
-      socket.send(JSON.stringify({ id: randomUUID(), type: 'state', at: new Date().toISOString(),
-        current: last ? cipher.open(Buffer.from(last, 'base64'), lastKey(operatorId)) : null, ...extra }));
+      socket.send(JSON.stringify({ id: randomUUID(), type: 'state', at: new Date().toISOString(), current: await this.lastOf(operatorId), ...extra }));
       return () => {
         set!.delete(socket);
         if (!set!.size) local.delete(operatorId);

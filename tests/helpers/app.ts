@@ -10,7 +10,7 @@ import { buildApp } from '../../app/server.ts';
 import { fixedClock } from '../../common/clock.ts';
 import { createLogger } from '../../common/log.ts';
 import { fieldCipher, type FieldCipher } from '../../store/crypto.ts';
-import type { Pool } from '../../store/db.ts';
+import { createPool, type Pool } from '../../store/db.ts';
 import { centresRepo } from '../../store/usuarias.repo.ts';
 import { usersRepo, type Role } from '../../store/users.repo.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
@@ -50,6 +50,19 @@ export async function startTestApp(overrides: Partial<Config> = {}, options: Tes
   await app.ready();
   return { app, pool: db.pool, db, redis, cipher, key, clock, config, logs,
     async close() { await app.close(); redis.disconnect(); await db.drop(); } };
+}
+
+/**
+ * Another instance of the same deployment: its own HTTP app, pool and Redis connections, the same
+ * database, Redis prefix and key. What one instance does, the other must see.
+ */
+export async function startSiblingInstance(t: TestApp, instanceId: string): Promise<Pick<TestApp, 'app' | 'close'>> {
+  const pool = createPool(t.db.url, 5);
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 3 });
+  const app = await buildApp({ config: { ...t.config, instanceId }, pool, redis, cipher: t.cipher, clock: t.clock,
+    logger: createLogger('silent'), registry: createRegistry() });
+  await app.ready();
+  return { app, async close() { await app.close(); redis.disconnect(); await pool.end(); } };
 }
 
 export const PASSWORD = 'contraseña-de-prueba-123';
