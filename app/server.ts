@@ -60,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(casesRoutes, { pool, cipher, clock });
   await app.register(importRoutes, { pool, cipher });
 
-  const telephony = await createTelephony({ pool, redis, cipher, clock, log: logger, prefix: config.redisPrefix,
+  const telephony = await createTelephony({ pool, redis, cipher, clock, log: logger, prefix: config.redisPrefix, registry,
     instanceId: config.instanceId, centreLines: config.centreLines, storeBudgetMs: config.storeBudgetMs });
   app.addHook('onClose', () => telephony.close());
   await app.register(websocket);

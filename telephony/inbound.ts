@@ -16,6 +16,7 @@ import { operatorDesk, priorityOf, type Assignment, type Presence } from './oper
 import { operatorDirectory } from './operators/directory.ts';
 import { FINAL_STATES, type CallEvent, type InboundCall, type InboundPlan, type Line, type OperatorTarget, type ProviderName,
   type VoiceProvider } from './port.ts';
+import type { InboundMetrics } from './metrics.ts';
 import { pendingRecords } from './pending.ts';
 import type { ScreenpopHub } from './screenpop/hub.ts';
 import { buildPop, unknownPop, type Pop } from './screenpop/pop.ts';
@@ -25,6 +26,7 @@ export interface InboundDeps {
   clock: Clock; lines: Map<string, Line>; log: Logger;
   /** An emergency never waits longer than this for the store (ARCHITECTURE.md: emergencies fail open). */
   storeBudgetMs: number;
+  metrics: InboundMetrics;
 }
 
 export const WAIT_MESSAGE = 'Le atendemos enseguida. Por favor, no cuelgue.';
@@ -85,7 +87,9 @@ export function inboundService(d: InboundDeps) {
     const target = await operators.target(a.operatorId);
     if (!call || !target) return null;
     const pop = await calls.pop(a.callId);
-    await d.hub.publish(a.operatorId, 'call.offered', { callId: a.callId, line: call.line, waitedMs: d.clock.now().getTime() - call.arrivedAt, pop });
+    const waitedMs = d.clock.now().getTime() - call.arrivedAt;
+    d.metrics.wait.observe({ line: call.line }, waitedMs / 1000);
+    await d.hub.publish(a.operatorId, 'call.offered', { callId: a.callId, line: call.line, waitedMs, pop });
     if (call.usuariaId) {
       // the pop is a read of her ficha by this operator
       await auditRepo(d.pool).write({ actor: { type: 'user', id: a.operatorId }, action: 'ficha.pop', usuariaId: call.usuariaId,
@@ -131,6 +135,7 @@ export function inboundService(d: InboundDeps) {
         return { action: 'answer_and_end', callId, line, message: null };
       }
       const { pop } = await identifyAndRecord(call, callId, line, caller);
+      d.metrics.calls.inc({ line, degraded: pop.degraded ? 'yes' : 'no' });
       const priority = priorityOf(line, pop.known);
       const now = d.clock.now().getTime();
       const live: LiveCall = { callId, provider: call.provider, providerCallId: call.providerCallId, line, owner: d.instanceId,

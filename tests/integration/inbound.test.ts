@@ -76,6 +76,10 @@ describe('inbound flow', () => {
     await t.app.telephony.inbound.setPresence(b.userId, 'available');
     expect(bridged).toEqual([{ callId: expect.stringMatching(/@test$/), target: { operatorId: b.userId, device: 'sip:op-b@10.0.0.6' } }]);
     expect(await t.app.telephony.inbound.desk.waiting()).toEqual([general.callId, info.callId]);
+    // the wait is measured
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/atenpro_inbound_wait_seconds_count\{line="emergency"\} [1-9]/);
+    expect(metrics).toMatch(/atenpro_inbound_calls_total\{line="info",degraded="no"\} 1/);
 
     // the caller on the information line hangs up while waiting
     const infoCall = await t.pool.query(`select provider_call_id from call_attempts where id = $1`, [info.callId]);
