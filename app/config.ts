@@ -33,6 +33,19 @@ export interface Config {
   /** A drachtio-server to connect to; SIP is off when the host is unset. */
   drachtio: { host: string | undefined; port: number; secret: string };
   sip: { allowedSources: string[]; trustedTrunks: string[]; trunkHost: string };
+  dialer: {
+    /** Which provider places outbound calls; by default Twilio when configured, else SIP when configured. */
+    provider: 'twilio' | 'sip' | null;
+    /** The neutral number her phone shows: nothing in it names the service. */
+    neutralNumber: string;
+    callsPerSecond: number;
+    ringTimeoutS: number;
+    horizonHours: number;
+    /** Run the dialer's workers in this process (the embedded default does). */
+    workers: boolean;
+    /** Days social services have to answer a contact-loss notice (Anexo IV). */
+    replyDays: number;
+  };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -56,6 +69,8 @@ const list = (raw: string | undefined) => (raw || '').split(',').map((s) => s.tr
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 3000);
   const dataDir = path.resolve(env.DATA_DIR || './data');
+  const provider = env.DIALER_PROVIDER || (env.TWILIO_ACCOUNT_SID ? 'twilio' : env.DRACHTIO_HOST ? 'sip' : '');
+  if (provider && provider !== 'twilio' && provider !== 'sip') throw new Error('config: DIALER_PROVIDER must be twilio or sip');
   if (env.DRACHTIO_HOST && (!env.DRACHTIO_SECRET || env.DRACHTIO_SECRET === 'cymru')) {
     throw new Error('config: set DRACHTIO_SECRET, and not to drachtio\'s default');
   }
@@ -85,5 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drachtio: { host: env.DRACHTIO_HOST || undefined, port: int(env, 'DRACHTIO_PORT', 9022), secret: env.DRACHTIO_SECRET || '' },
     sip: { allowedSources: list(env.SIP_ALLOWED_SOURCES), trustedTrunks: list(env.SIP_TRUSTED_TRUNKS),
       trunkHost: env.SIP_TRUNK_HOST || 'trunk.invalid' },
+    dialer: { provider: (provider || null) as 'twilio' | 'sip' | null, neutralNumber: env.CENTRE_NEUTRAL_NUMBER || '+34900100900',
+      callsPerSecond: int(env, 'DIALER_CALLS_PER_SECOND', 1), ringTimeoutS: int(env, 'DIALER_RING_TIMEOUT_S', 30),
+      horizonHours: int(env, 'DIALER_HORIZON_HOURS', 48), workers: bool(env, 'DIALER_WORKERS', true),
+      replyDays: int(env, 'CONTACT_LOSS_REPLY_DAYS', 7) },
   };
 }

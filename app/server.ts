@@ -11,7 +11,10 @@ import type { Registry } from 'prom-client';
 import { accessRoutes } from '../access/access.routes.ts';
 import { authPlugin } from '../access/auth.plugin.ts';
 import { casesRoutes, importRoutes } from '../cases/index.ts';
-import { consoleStaticRoutes } from '../console/index.ts';
+import { consoleStaticRoutes, coordinationRoutes } from '../console/index.ts';
+import { contactLossRoutes, contactLossService } from '../dialer/contact-loss/index.ts';
+import { agendaRoutes } from '../dialer/agenda.routes.ts';
+import { createDialer, type Dialer } from '../dialer/engine.ts';
 import { consoleRoutes, createTelephony, type Telephony } from '../telephony/index.ts';
 import { connectDrachtio, sipAdapter } from '../telephony/sip/index.ts';
 import { registerTwilio, twilioConfigFrom } from '../telephony/twilio/index.ts';
@@ -33,7 +36,7 @@ export interface AppDeps {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { telephony: Telephony }
+  interface FastifyInstance { telephony: Telephony; dialer: Dialer }
 }
 
 /** Builds the HTTP app from its parts; the only connection it opens is Redis's subscriber. */
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accessRoutes, { pool, cipher, clock, config, loginRateLimit: config.loginRateLimitPerMinute });
   await app.register(casesRoutes, { pool, cipher, clock });
   await app.register(importRoutes, { pool, cipher });
+  await app.register(contactLossRoutes, { pool, clock, replyDays: config.dialer.replyDays });
 
   const telephony = await createTelephony({ pool, redis, cipher, clock, log: logger, prefix: config.redisPrefix, registry,
     instanceId: config.instanceId, centreLines: config.centreLines, storeBudgetMs: config.storeBudgetMs });
@@ -66,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(websocket);
   await app.register(consoleRoutes, { pool, cipher, clock, inbound: telephony.inbound, hub: telephony.hub });
   await app.register(consoleStaticRoutes);
+  await app.register(coordinationRoutes, { pool });
   const twilioConfig = twilioConfigFrom(config);
   if (twilioConfig) {
     await registerTwilio(app, { inbound: telephony.inbound, config: twilioConfig, clock, redis, prefix: config.redisPrefix, cipher });
@@ -75,6 +80,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     telephony.inbound.register(sipAdapter(srf, telephony.inbound, { ...config.sip, ringTimeoutS: config.operatorRingTimeoutS }, clock, logger));
     app.addHook('onClose', async () => srf.disconnect());
   }
+  const contactLoss = contactLossService({ pool, clock, config: { replyDays: config.dialer.replyDays } });
+  const dialer = await createDialer({ pool, redis, clock, log: logger, inbound: telephony.inbound, contactLoss,
+    config: { prefix: config.redisPrefix, provider: config.dialer.provider, neutralNumber: config.dialer.neutralNumber,
+      ringTimeoutS: config.dialer.ringTimeoutS, callsPerSecond: config.dialer.callsPerSecond, horizonHours: config.dialer.horizonHours,
+      runWorkers: config.dialer.workers } });
+  app.addHook('onClose', () => dialer.close());
+  await app.register(agendaRoutes, { pool, clock, dialer });
   app.decorate('telephony', telephony);
+  app.decorate('dialer', dialer);
   return app as unknown as FastifyInstance;
 }

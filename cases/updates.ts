@@ -10,7 +10,7 @@ import { outboxRepo } from '../store/outbox.repo.ts';
 import { centresRepo, expedientesRepo, usuariasRepo } from '../store/usuarias.repo.ts';
 import * as norm from './normalise.ts';
 import { sealedFields } from './sealed.ts';
-import { INCUMPLIMIENTO_CAUSES, type AbsenceInput, type AggressorInput, type AgendaPolicyInput, type BajaInput,
+import { INCUMPLIMIENTO_CAUSES, type AbsenceInput, type BajaCause, type AggressorInput, type AgendaPolicyInput, type BajaInput,
   type ContactPersonInput, type EmergencyResourceInput, type HouseholdMemberInput, type IdentificationInput,
   type LocationInput, type RiskAssessmentInput } from './schemas.ts';
 
@@ -94,19 +94,8 @@ export function fichaUpdates(pool: Pool, cipher: FieldCipher, clock: Clock) {
         await expedientesRepo(tx).activate(exp.id, altaOn);
       }),
 
-    /** §7: every baja is communicated to her social services centre (outbox). */
     baja: (a: Actor, route: string, id: string, b: BajaInput) =>
-      change(a, route, id, 'baja', async (tx) => {
-        const exp = await expedientesRepo(tx).openOf(id, true);
-        if (!exp) throw conflict('La usuaria no tiene un expediente abierto.');
-        if (b.bajaOn < exp.requested_on) throw conflict('La baja no puede ser anterior a la solicitud de alta.', { field: 'body.bajaOn' });
-        await expedientesRepo(tx).baja(exp.id, b.cause, b.bajaOn, b.notes ?? null);
-        if (INCUMPLIMIENTO_CAUSES.includes(b.cause)) await usuariasRepo(tx).incrementBajasIncumplimiento(id);
-        await tx.query(`update agenda_items set status = 'cancelled', updated_at = now() where usuaria_id = $1 and status = 'planned'`, [id]);
-        await outboxRepo(tx).add({ kind: 'baja_notice', centreId: exp.centre_id, usuariaId: id, dueAt: clock.now(),
-          payload: { expedienteCode: exp.code, cause: b.cause, bajaOn: b.bajaOn } });
-        return { expedienteId: exp.id, expedienteCode: exp.code };
-      }),
+      change(a, route, id, 'baja', (tx) => applyBaja(tx, clock.now(), id, b)),
 
     /** Anexo V.5 traslado: her expediente moves to the centre of her new municipality. */
     transfer: (a: Actor, route: string, id: string, centreId: string) =>
@@ -117,4 +106,21 @@ export function fichaUpdates(pool: Pool, cipher: FieldCipher, clock: Clock) {
         await expedientesRepo(tx).setCentre(exp.id, centreId);
       }),
   };
+}
+
+/**
+ * §7: the baja of her open expediente, inside the caller's transaction; every baja is communicated
+ * to her social services centre (outbox). The API and Anexo IV's confirmed proposal share it.
+ */
+export async function applyBaja(tx: Queryable, now: Date, usuariaId: string,
+  b: { cause: BajaCause; bajaOn: string; notes?: string | null }): Promise<{ expedienteId: string; expedienteCode: string }> {
+  const exp = await expedientesRepo(tx).openOf(usuariaId, true);
+  if (!exp) throw conflict('La usuaria no tiene un expediente abierto.');
+  if (b.bajaOn < exp.requested_on) throw conflict('La baja no puede ser anterior a la solicitud de alta.', { field: 'body.bajaOn' });
+  await expedientesRepo(tx).baja(exp.id, b.cause, b.bajaOn, b.notes ?? null);
+  if (INCUMPLIMIENTO_CAUSES.includes(b.cause)) await usuariasRepo(tx).incrementBajasIncumplimiento(usuariaId);
+  await tx.query(`update agenda_items set status = 'cancelled', updated_at = now() where usuaria_id = $1 and status = 'planned'`, [usuariaId]);
+  await outboxRepo(tx).add({ kind: 'baja_notice', centreId: exp.centre_id, usuariaId, dueAt: now,
+    payload: { expedienteCode: exp.code, cause: b.cause, bajaOn: b.bajaOn } });
+  return { expedienteId: exp.id, expedienteCode: exp.code };
 }

@@ -10,8 +10,8 @@ import { outboxRepo } from '../store/outbox.repo.ts';
 
 export type CallKind = 'A' | 'B' | 'C' | 'D';
 export type EmergencyKind = 'psicosocial' | 'prealarma' | 'alarma_agresion' | 'otra';
-/** What happened on the call, as the operator files it. `atendida`: she spoke with the centre. */
-export const INBOUND_OUTCOMES = ['atendida', 'sin_voz', 'colgada', 'equivocada', 'prueba'] as const;
+/** What happened on the call, as the operator files it. `atendida`: she spoke with the centre; `no_es_ella`: someone else answered. */
+export const INBOUND_OUTCOMES = ['atendida', 'sin_voz', 'colgada', 'equivocada', 'prueba', 'no_es_ella'] as const;
 export type InboundOutcome = (typeof INBOUND_OUTCOMES)[number];
 
 export interface Disposition { kind: CallKind; emergencyKind?: EmergencyKind; level?: 1 | 2 | 3; outcome: InboundOutcome; notes?: string }
@@ -38,7 +38,10 @@ export async function fileDisposition(pool: Pool, cipher: FieldCipher, clock: Cl
     let incidentId: string | null = null;
     if (d.kind === 'C') incidentId = await openIncident(tx, cipher, call.usuariaId, callId, d, now);
     if (call.usuariaId && (d.outcome === 'atendida' || d.kind === 'C')) {
-      await event(tx, 'communication', call.usuariaId, callId, incidentId, now, { kind: d.kind });
+      await event(tx, 'communication', call.usuariaId, callId, incidentId, call.answeredAt ?? call.startedAt, { kind: d.kind });
+    } else if (call.usuariaId && call.agendaItemId) {
+      // an outbound follow-up that did not reach her: the dialer retries it
+      await event(tx, 'answered_not_her', call.usuariaId, callId, null, call.startedAt, { outcome: d.outcome });
     }
     if (call.usuariaId && incidentId) {
       await event(tx, 'emergency_closed_call', call.usuariaId, callId, incidentId, now, { emergencyKind: d.emergencyKind, level: d.level });

@@ -5,7 +5,7 @@ import type { Clock } from '../common/clock.ts';
 import { maskPhone } from '../common/log.ts';
 import { toE164 } from '../common/phone.ts';
 import { auditRepo } from '../store/audit.repo.ts';
-import { callsRepo } from '../store/calls.repo.ts';
+import { callsRepo, type CallAttempt } from '../store/calls.repo.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Pool } from '../store/db.ts';
 import { popRepo } from '../store/pop.repo.ts';
@@ -29,6 +29,8 @@ export interface InboundDeps {
   metrics: InboundMetrics;
 }
 
+export type OutboundListener = (attempt: CallAttempt, ev: CallEvent) => Promise<void>;
+
 export const WAIT_MESSAGE = 'Le atendemos enseguida. Por favor, no cuelgue.';
 
 class StoreTimeout extends Error {}
@@ -45,6 +47,7 @@ export function inboundService(d: InboundDeps) {
   const operators = operatorDirectory(d.pool, d.log);
   const pending = pendingRecords(d.redis, d.prefix, d.pool, d.log);
   const providers = new Map<ProviderName, VoiceProvider>();
+  const outboundListeners: OutboundListener[] = [];
   const bridgeChannel = (instance: string) => `${d.prefix}:bridge:${instance}`;
 
   d.subscriber.on('message', (ch: string, raw: string) => {
@@ -119,6 +122,12 @@ export function inboundService(d: InboundDeps) {
     ready,
     desk,
     register(provider: VoiceProvider) { providers.set(provider.name, provider); },
+    /** The dialer hears every new event of an outbound attempt, once, after it is recorded. */
+    onOutboundEvent(listener: OutboundListener) { outboundListeners.push(listener); },
+    /** Events that arrived before the attempt's provider id was known, recorded now (see dialer). */
+    async replayPending(provider: ProviderName, providerCallId: string): Promise<void> {
+      for (const ev of await pending.takeEvents(provider, providerCallId)) await record(ev, FINAL_STATES.includes(ev.state));
+    },
     provider(name: ProviderName): VoiceProvider | undefined { return providers.get(name); },
 
     async accept(call: InboundCall): Promise<InboundPlan> {
@@ -180,6 +189,20 @@ export function inboundService(d: InboundDeps) {
       await calls.end(call);
     },
 
+    /**
+     * An outbound call answered by a person: the operator reserved for it gets her file as the call
+     * connects, and from here on the call is followed like any other (state, end, wrap-up).
+     */
+    async offerOutbound(attempt: CallAttempt, providerCallId: string): Promise<void> {
+      if (!attempt.operatorId || !attempt.usuariaId || (await calls.idOf(attempt.provider as ProviderName, providerCallId))) return;
+      const row = await popRepo(d.pool).load(attempt.usuariaId);
+      const pop = row ? buildPop(row, 'outbound', attempt.caller, d.cipher) : unknownPop('outbound', attempt.caller);
+      await calls.save({ callId: attempt.id, provider: attempt.provider as ProviderName, providerCallId, line: 'outbound',
+        owner: d.instanceId, priority: 1, arrivedAt: d.clock.now().getTime(), usuariaId: attempt.usuariaId, caller: attempt.caller,
+        operatorId: attempt.operatorId, recorded: true }, pop);
+      await offerTo({ callId: attempt.id, operatorId: attempt.operatorId, owner: d.instanceId, line: 'outbound', enqueuedAt: d.clock.now().getTime() });
+    },
+
     /** The operator's phone did not answer: she is marked away and the call goes back first in line. */
     async operatorMissed(callId: string): Promise<void> {
       const call = await calls.get(callId);
@@ -189,6 +212,12 @@ export function inboundService(d: InboundDeps) {
       await calls.update(callId, { operatorId: null });
       await desk.requeue({ callId, owner: call.owner, line: call.line, priority: call.priority, enqueuedAt: call.arrivedAt });
       for (const a of await desk.dispatch()) await route(a);
+    },
+
+    /** Frees an operator held for a call that never reached her phone (an outbound call nobody answered). */
+    async release(operatorId: string): Promise<void> {
+      await desk.unavailable(operatorId, 'wrap_up');
+      await this.setPresence(operatorId, 'available');
     },
 
     async setPresence(operatorId: string, presence: Presence): Promise<void> {
@@ -206,11 +235,15 @@ export function inboundService(d: InboundDeps) {
     flushPending: () => pending.flush(),
   };
 
+  /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
   async function record(ev: CallEvent, final: boolean): Promise<void> {
     const attempt = await callsRepo(d.pool).byProviderId(ev.provider, ev.providerCallId);
     if (!attempt) return pending.addEvent(ev);
-    await callsRepo(d.pool).applyEvent(attempt.id, { seq: ev.sequence, status: ev.state, at: ev.at, final,
+    const fresh = await callsRepo(d.pool).applyEvent(attempt.id, { seq: ev.sequence, status: ev.state, at: ev.at, final,
       answered: ev.state === 'in_progress', detail: ev.detail ?? null });
+    if (fresh && attempt.direction === 'outbound') {
+      for (const listener of outboundListeners) await listener(attempt, ev);
+    }
   }
 
   async function replan(callId: string, line: Line): Promise<InboundPlan> {

@@ -42,6 +42,14 @@ export function pendingRecords(redis: Redis, prefix: string, pool: Pool, log: Lo
         memory.events.set(k, [...(memory.events.get(k) ?? []), e]);
       }
     },
+    /** Takes (and forgets) the events kept for one call. */
+    async takeEvents(provider: ProviderName, providerCallId: string): Promise<CallEvent[]> {
+      const key = eventsKey(provider, providerCallId);
+      const [[, raw]] = (await redis.multi().lrange(key, 0, -1).del(key).exec()) as [[unknown, string[]], unknown];
+      const mem = memory.events.get(`${provider}:${providerCallId}`) ?? [];
+      memory.events.delete(`${provider}:${providerCallId}`);
+      return [...raw.map((r) => { const e = JSON.parse(r) as CallEvent; return { ...e, at: new Date(e.at) }; }), ...mem];
+    },
     /** Writes what it can; what fails stays for the next round. Returns how many calls were written. */
     async flush(): Promise<number> {
       let written = 0;

@@ -5,7 +5,7 @@
 export type ProviderName = 'twilio' | 'sip';
 
 /** Which centre number was dialled decides the line (configuration, see telephony/lines.ts). */
-export type Line = 'emergency' | 'general' | 'selftest' | 'info';
+export type Line = 'emergency' | 'general' | 'selftest' | 'info' | 'outbound';
 
 /** An inbound call as the adapter saw it, before anything is known about the caller. */
 export interface InboundCall {
@@ -63,6 +63,11 @@ export interface OutboundCallRequest {
   ringTimeoutS: number;
   /** Ask the provider to tell a machine from a person. */
   detectMachine: boolean;
+  /**
+   * The operator reserved for this call (progressive dialling): she is put through the moment the
+   * call is answered, so nobody ever answers to silence.
+   */
+  operator?: OperatorTarget;
 }
 
 /** The operations the rest of the service asks of a provider. */

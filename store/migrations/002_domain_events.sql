@@ -3,7 +3,7 @@
 -- has handled, and nothing is lost with Redis.
 create table domain_events (
   id          bigserial primary key,
-  kind        text not null check (kind in ('communication', 'emergency_closed_call')),
+  kind        text not null check (kind in ('communication', 'answered_not_her', 'emergency_closed_call')),
   usuaria_id  uuid not null references usuarias(id),
   call_attempt_id uuid references call_attempts(id),
   incident_id uuid references incidents(id),

@@ -49,6 +49,15 @@ end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return false`;
 
+// progressive dialling: take the longest-idle operator for an outbound call, or nobody; never queue
+const RESERVE = `
+local op = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not op then return false end
+redis.call('ZREM', KEYS[2], op)
+redis.call('HSET', KEYS[1], op, 'busy')
+redis.call('HSET', KEYS[4], op, ARGV[1])
+return op`;
+
 const UNAVAILABLE = `
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -93,6 +102,7 @@ declare module 'ioredis' {
       line: string, priority: number, enqueuedAt: number): Result<number, Context>;
     deskLeave(k1: string, k2: string, k3: string, k4: string, k5: string, callId: string): Result<number, Context>;
     deskDispatch(k1: string, k2: string, k3: string, k4: string, k5: string): Result<string[], Context>;
+    deskReserve(k1: string, k2: string, k3: string, k4: string, k5: string, callId: string): Result<string | null, Context>;
   }
 }
 
@@ -104,7 +114,7 @@ export function operatorDesk(redis: Redis, prefix: string) {
   const keys = [`${prefix}:desk:presence`, `${prefix}:desk:idle`, `${prefix}:desk:queue`, `${prefix}:desk:current`,
     `${prefix}:desk:call:`] as const;
   for (const [name, lua] of Object.entries({ deskOffer: OFFER, deskAvailable: AVAILABLE, deskUnavailable: UNAVAILABLE,
-    deskRequeue: REQUEUE, deskLeave: LEAVE, deskDispatch: DISPATCH })) {
+    deskRequeue: REQUEUE, deskLeave: LEAVE, deskDispatch: DISPATCH, deskReserve: RESERVE })) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 5, lua });
   }
   const k = keys;
@@ -129,6 +139,10 @@ export function operatorDesk(redis: Redis, prefix: string) {
     async requeue(call: WaitingCall): Promise<void> {
       await redis.deskRequeue(k[0], k[1], k[2], k[3], k[4], call.callId, call.priority * PRIORITY_WEIGHT + call.enqueuedAt,
         call.owner, call.line, call.priority, call.enqueuedAt);
+    },
+    /** An available operator for an outbound call, reserved for it; null when nobody is free. */
+    async reserve(callId: string): Promise<string | null> {
+      return redis.deskReserve(k[0], k[1], k[2], k[3], k[4], callId);
     },
     /** Gives every waiting call an available operator, while both last. */
     async dispatch(): Promise<Assignment[]> {

@@ -19,5 +19,27 @@ export function connectDrachtio(c: DrachtioConfig, log: Logger): Srf {
   srf.on('error', (err: Error) => log.warn({ err: err.message }, 'drachtio connection error'));
   srf.connect({ host: c.host, port: c.port, secret: c.secret, reconnect: { retryMaxDelay: 5000 }, enablePing: true,
     pingInterval: 15_000 } as Srf.SrfConfig);
+  // srf's disconnect() throws while no connection is up (drachtio down, or it refused the secret), and its
+  // reconnect timer then goes on after the app has closed: stop reconnecting instead
+  const disconnect = srf.disconnect.bind(srf);
+  srf.disconnect = () => {
+    try {
+      disconnect();
+    } catch {
+      stopReconnecting(srf);
+    }
+  };
   return srf;
+}
+
+/** The wire protocol under srf (not in its types): marked closing, it does not reconnect. */
+function stopReconnecting(srf: Srf): void {
+  const wp = (srf as unknown as { _app?: { client?: { wp?: {
+    closing: boolean; socket?: { destroy(): void }; reconnectVars?: { retryTimer: NodeJS.Timeout | null };
+  } } } })._app?.client?.wp;
+  if (!wp) return;
+  wp.closing = true;
+  if (wp.reconnectVars?.retryTimer) clearTimeout(wp.reconnectVars.retryTimer);
+  if (wp.reconnectVars) wp.reconnectVars.retryTimer = null;
+  wp.socket?.destroy();
 }

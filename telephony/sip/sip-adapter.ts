@@ -114,12 +114,15 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     const target = targets[0];
     if (!target) return void h.res.send(480);
     let timer: NodeJS.Timeout | undefined;
+    /** She picked up: a failure after this is the caller's leg, which srf could not answer. */
+    let operatorAnswered = false;
     try {
       const dialogs = await srf.createB2BUA(h.req, h.res, deviceUri(target.device), { passFailure: false }, {
         cbRequest: onSent((uacReq) => {
           h.operatorInvite = uacReq;
           timer = setTimeout(() => uacReq.cancel(() => undefined), config.ringTimeoutS * 1000);
         }),
+        cbFinalizedUac: () => { operatorAnswered = true; },
       });
       clearTimeout(timer);
       h.dialogs = dialogs;
@@ -133,6 +136,14 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     } catch (err) {
       clearTimeout(timer);
       if (h.canceled) return;
+      if (operatorAnswered) {
+        // the caller's INVITE was ended behind our back (drachtio answers a CANCEL it cannot match with 481
+        // and ends the INVITE with 500 without telling the app): srf has hung up on the operator. Back in
+        // line, this dead call would ring every next free operator and mark each one away.
+        log.warn({ callId: h.callId, err: String((err as Error)?.message ?? err) }, 'caller gone when the operator answered');
+        held.delete(h.req.get('Call-ID'));
+        return void emit(h, 'failed', { reason: 'caller_gone' });
+      }
       // the operator's phone did not answer: the caller keeps waiting and the call goes back first in line
       log.warn({ callId: h.callId, status: (err as { status?: number }).status }, 'operator leg failed');
       held.set(h.req.get('Call-ID'), h);

@@ -4,7 +4,7 @@ import { DomainError } from '../../common/errors.ts';
 import { WAIT_MESSAGE } from '../inbound.ts';
 import type { OperatorTarget, OutboundCallRequest, VoiceProvider } from '../port.ts';
 import type { TwilioConfig } from './config.ts';
-import { renderBridge, type TwimlOptions } from './twiml.ts';
+import { renderBridge, renderOutboundBridge, type TwimlOptions } from './twiml.ts';
 import { twilioUrls } from './urls.ts';
 
 const API_ORIGIN = 'https://api.twilio.com';
@@ -76,8 +76,10 @@ export function twilioVoiceProvider({ config, callIdOf }: TwilioProviderOptions)
         ? { machineDetection: 'DetectMessageEnd', asyncAmd: 'true', asyncAmdStatusCallback: urls.amd(req.attemptId),
           asyncAmdStatusCallbackMethod: 'POST' }
         : {};
+      // with an operator reserved, the answered call goes straight to her phone; nothing is said first
+      const answer = req.operator ? { twiml: renderOutboundBridge(req.operator.device) } : { url: urls.outbound(req.attemptId), method: 'POST' };
       const call = await rest.calls.create({
-        to: req.to, from: req.callerId, url: urls.outbound(req.attemptId), method: 'POST', timeout: req.ringTimeoutS,
+        to: req.to, from: req.callerId, ...answer, timeout: req.ringTimeoutS,
         statusCallback: urls.status, statusCallbackMethod: 'POST', statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         ...amd,
       }).catch((err: unknown) => { throw providerError('placeCall', err); });

@@ -102,3 +102,18 @@ export function renderHangup(): string {
   res.hangup();
   return res.toString();
 }
+
+/** An answered outbound call, put through to the operator reserved for it; hung up if her device is unusable. */
+export function renderOutboundBridge(device: string): string {
+  const res = new twilio.twiml.VoiceResponse();
+  const noun = deviceNoun(device);
+  if (!noun) {
+    res.hangup();
+    return res.toString();
+  }
+  const dialNode = res.dial({ answerOnBridge: true });
+  if (noun.kind === 'sip') dialNode.sip(noun.value);
+  else if (noun.kind === 'client') dialNode.client(noun.value);
+  else dialNode.number(noun.value);
+  return res.toString();
+}

@@ -42,6 +42,9 @@ const xml = (reply: FastifyReply, twiml: string) => reply.type('text/xml').send(
  * Twilio Programmable Voice webhooks. Authenticated by Twilio's signature, not by /api access.
  * The TwiML routes answer TwiML whatever happens here: a failure of ours still rings someone.
  */
+/** AMD results come outside the call's SequenceNumber series; they get a place of their own. */
+const AMD_SEQUENCE = 1_000_000;
+
 export const twilioVoiceRoutes: FastifyPluginAsyncTypebox<TwilioVoiceRoutesOptions> = async (app, { inbound, config, clock }) => {
   captureTwilioBodies(app);
   app.addHook('preValidation', twilioSignature(config));
@@ -68,6 +71,13 @@ export const twilioVoiceRoutes: FastifyPluginAsyncTypebox<TwilioVoiceRoutesOptio
 
   app.post('/twilio/voice/status', { schema: { ...hide, body: StatusBody } }, async (req, reply) => {
     await inbound.event(toCallEvent(req.body, clock));
+    return reply.code(204).send();
+  });
+
+  // asynchronous answering-machine detection: only `human` can be contact; a machine is hung up on
+  app.post('/twilio/voice/amd', { schema: { ...hide, body: StatusBody } }, async (req, reply) => {
+    const ev = toCallEvent({ ...req.body, CallStatus: 'in-progress' }, clock);
+    await inbound.event({ ...ev, sequence: AMD_SEQUENCE });
     return reply.code(204).send();
   });
 

@@ -1,0 +1,133 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.ts';
+import { agendaRepo, type AgendaItem } from '../store/agenda.repo.ts';
+import { withTransaction, type Pool } from '../store/db.ts';
+import type { InboundService } from '../telephony/index.ts';
+import type { ProviderName } from '../telephony/port.ts';
+import { consumeDomainEvents } from './events.ts';
+import { outboundCalls } from './outbound.ts';
+import { planner, type ContactLossHooks } from './planner.ts';
+import { DIAL_QUEUE, dialJobId, MAINTENANCE_QUEUE, type DialJob, type MaintenanceJob } from './queues.ts';
+
+export interface DialerConfig {
+  prefix: string; provider: ProviderName | null; neutralNumber: string; ringTimeoutS: number;
+  /** Calls per second the provider accepts (Twilio's default account limit is 1). */
+  callsPerSecond: number;
+  /** How far ahead planned items get their delayed job. */
+  horizonHours: number;
+  runWorkers: boolean;
+}
+
+export interface DialerDeps {
+  pool: Pool; redis: Redis; clock: Clock; log: Logger; inbound: InboundService; config: DialerConfig;
+  /** Anexo IV: told of failed occasions and recovered contact; its deadlines are checked here too. */
+  contactLoss: ContactLossHooks & { tick(now?: Date): Promise<unknown> };
+}
+
+const RECONCILE_EVERY_MS = 60_000;
+const EVENTS_EVERY_MS = 2_000;
+const DONE = { removeOnComplete: true, removeOnFail: 100 };
+
+/**
+ * The dialer: Postgres holds every planned call, BullMQ holds a delayed job per item whose window
+ * opens soon (job id = item id, so re-adding never duplicates), and a reconciler re-creates what a
+ * Redis flush or a lost job took away.
+ */
+export async function createDialer(d: DialerDeps) {
+  const { config } = d;
+  // workers block on Redis: their connection must retry forever; producers must not queue while it is down
+  const workerConnection = d.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false }) as ConnectionOptions;
+  const queueConnection = d.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false }) as ConnectionOptions;
+  const bull = { prefix: `${config.prefix}:bull` };
+  const dialQueue = new Queue<DialJob>(DIAL_QUEUE, { connection: queueConnection, ...bull });
+  const maintenance = new Queue<MaintenanceJob>(MAINTENANCE_QUEUE, { connection: queueConnection, ...bull });
+  const plan = planner(d.contactLoss);
+
+  async function enqueue(items: AgendaItem[]): Promise<void> {
+    const horizon = d.clock.now().getTime() + config.horizonHours * 3600_000;
+    const soon = items.filter((i) => i.notBefore.getTime() <= horizon);
+    if (!soon.length) return;
+    await dialQueue.addBulk(soon.map((i) => ({ name: 'dial', data: { agendaItemId: i.id }, opts: {
+      jobId: dialJobId(i.id), delay: Math.max(0, i.notBefore.getTime() - d.clock.now().getTime()),
+      removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 5, backoff: { type: 'exponential', delay: 5000 },
+    } })));
+  }
+
+  const outbound = outboundCalls({ pool: d.pool, clock: d.clock, log: d.log, inbound: d.inbound, planner: plan,
+    provider: config.provider, neutralNumber: config.neutralNumber, ringTimeoutS: config.ringTimeoutS, noOperatorRetryMs: 30_000, enqueue });
+  d.inbound.onOutboundEvent((attempt, ev) => outbound.onEvent(attempt, ev));
+
+  const api = {
+    queue: dialQueue,
+    planner: plan,
+    outbound,
+    enqueue,
+    /** Recreates the job of every planned item due within the horizon; existing ids are ignored by BullMQ. */
+    async reconcile(): Promise<number> {
+      const until = new Date(d.clock.now().getTime() + config.horizonHours * 3600_000);
+      let total = 0;
+      for (;;) {
+        const due = await agendaRepo(d.pool).plannedUntil(until, 5000);
+        const missing = [];
+        for (const item of due) {
+          const job = await dialQueue.getJob(dialJobId(item.id));
+          if (!job) missing.push(item);
+        }
+        if (missing.length) await enqueue(missing as AgendaItem[]);
+        total += missing.length;
+        if (due.length < 5000) return total;
+      }
+    },
+    /** Plans the next follow-up of everyone in service who has none planned. */
+    async planAll(batch = 500): Promise<number> {
+      let planned = 0;
+      for (let after: string | null = null; ;) {
+        const ids = await agendaRepo(d.pool).needingFollowUp(batch, after);
+        if (!ids.length) return planned;
+        const items = await withTransaction(d.pool, async (tx) => {
+          const out: AgendaItem[] = [];
+          for (const id of ids) {
+            const item = await plan.planFollowUp(tx, id, d.clock.now());
+            if (item) out.push(item);
+          }
+          return out;
+        });
+        await enqueue(items);
+        planned += items.length;
+        after = ids.at(-1)!;
+      }
+    },
+    consumeEvents: () => consumeDomainEvents(d.pool, outbound, plan, d.clock, enqueue),
+    workers: [] as Worker[],
+    async close(): Promise<void> {
+      // a worker finishes the job it holds before it closes: a deploy never cuts a call being placed
+      await Promise.all(api.workers.map((w) => w.close()));
+      await dialQueue.close();
+      await maintenance.close();
+      (queueConnection as Redis).disconnect();
+      (workerConnection as Redis).disconnect();
+    },
+  };
+
+  if (config.runWorkers) {
+    api.workers.push(new Worker<DialJob>(DIAL_QUEUE, (job, token) => outbound.process(job, token), {
+      connection: workerConnection, ...bull, concurrency: 4, limiter: { max: config.callsPerSecond, duration: 1000 } }));
+    api.workers.push(new Worker<MaintenanceJob>(MAINTENANCE_QUEUE, async (job) => {
+      if (job.data.task === 'reconcile') return api.reconcile();
+      if (job.data.task === 'plan') return api.planAll();
+      if (job.data.task === 'deadlines') return d.contactLoss.tick(d.clock.now());
+      return api.consumeEvents();
+    }, { connection: workerConnection, ...bull, concurrency: 1 }));
+    for (const w of api.workers) w.on('error', (err) => d.log.warn({ err: err.message }, 'dialer worker error'));
+    // Job Schedulers are upserted once at boot: several instances upserting the same id keep one
+    await maintenance.upsertJobScheduler('reconcile', { every: RECONCILE_EVERY_MS }, { name: 'reconcile', data: { task: 'reconcile' }, opts: DONE });
+    await maintenance.upsertJobScheduler('plan', { every: RECONCILE_EVERY_MS * 5 }, { name: 'plan', data: { task: 'plan' }, opts: DONE });
+    await maintenance.upsertJobScheduler('deadlines', { every: RECONCILE_EVERY_MS * 10 }, { name: 'deadlines', data: { task: 'deadlines' }, opts: DONE });
+    await maintenance.upsertJobScheduler('events', { every: EVENTS_EVERY_MS }, { name: 'events', data: { task: 'events' }, opts: DONE });
+  }
+  return api;
+}
+
+export type Dialer = Awaited<ReturnType<typeof createDialer>>;

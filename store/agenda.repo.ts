@@ -1,0 +1,139 @@
+import type { Queryable } from './db.ts';
+
+export type ItemKind = 'followup' | 'reminder' | 'post_emergency' | 'control';
+export type ItemStatus = 'planned' | 'claimed' | 'dialling' | 'done' | 'failed' | 'cancelled' | 'skipped';
+
+export interface AgendaItem {
+  id: string; usuariaId: string; kind: ItemKind; occasionId: string; attempt: number; plannedOn: string;
+  notBefore: Date; notAfter: Date; status: ItemStatus; note: string | null; createdBy: string; createdAt: Date;
+  callAttemptId: string | null; outcome: string | null; incidentId: string | null;
+}
+interface ItemRow {
+  id: string; usuaria_id: string; kind: ItemKind; occasion_id: string; attempt: number; planned_on: string; not_before: Date;
+  not_after: Date; status: ItemStatus; note: string | null; created_by: string; created_at: Date; call_attempt_id: string | null;
+  outcome: string | null; incident_id: string | null;
+}
+export const toAgendaItem = (r: ItemRow): AgendaItem => ({
+  id: r.id, usuariaId: r.usuaria_id, kind: r.kind, occasionId: r.occasion_id, attempt: r.attempt, plannedOn: r.planned_on,
+  notBefore: r.not_before, notAfter: r.not_after, status: r.status, note: r.note, createdBy: r.created_by, createdAt: r.created_at,
+  callAttemptId: r.call_attempt_id, outcome: r.outcome, incidentId: r.incident_id,
+});
+
+/** What planning needs to know of one usuaria, in one query. */
+export interface PlanningFacts {
+  usuariaId: string; expedienteStatus: string | null; altaOn: string | null; lastCommunicationAt: Date | null;
+  frequency: 'quincenal' | 'mensual' | null; weekdays: number[] | null; windowFrom: string | null; windowTo: string | null;
+  zone: 'Europe/Madrid' | 'Atlantic/Canary' | null; retries: number | null;
+  absences: { startsOn: string; endsOn: string }[]; msisdn: string | null;
+}
+
+export interface NewItem { usuariaId: string; kind: ItemKind; occasionId: string; attempt: number; plannedOn: string;
+  notBefore: Date; notAfter: Date; createdBy: string; note?: string | null; incidentId?: string | null }
+
+const FACTS = `select u.id as "usuariaId", e.status as "expedienteStatus", e.alta_on as "altaOn",
+    u.last_communication_at as "lastCommunicationAt", p.frequency, p.weekdays, to_char(p.window_from, 'HH24:MI') as "windowFrom",
+    to_char(p.window_to, 'HH24:MI') as "windowTo", p.zone, p.retries,
+    coalesce((select json_agg(json_build_object('startsOn', a.starts_on, 'endsOn', a.ends_on)) from agenda_absences a
+      where a.usuaria_id = u.id and a.ends_on >= current_date - 1), '[]') as absences,
+    (select t.msisdn from terminals t where t.usuaria_id = u.id and t.status = 'active') as msisdn
+  from usuarias u
+  left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
+  left join agenda_policies p on p.usuaria_id = u.id`;
+
+export function agendaRepo(db: Queryable) {
+  return {
+    async facts(usuariaId: string): Promise<PlanningFacts | null> {
+      const { rows } = await db.query<PlanningFacts>({ name: 'agenda.facts', text: `${FACTS} where u.id = $1`, values: [usuariaId] });
+      return rows[0] ?? null;
+    },
+    /** The open occasion of this kind, or a new one. A follow-up occasion is unique while open. */
+    async openOccasion(usuariaId: string, kind: ItemKind, plannedOn: string, incidentId: string | null = null): Promise<{ id: string; created: boolean }> {
+      const { rows } = await db.query<{ id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on, incident_id)
+        values ($1, $2, $3, $4) on conflict (usuaria_id) where status = 'open' and kind = 'followup' do nothing returning id`,
+        [usuariaId, kind, plannedOn, incidentId]);
+      if (rows[0]) return { id: rows[0].id, created: true };
+      const open = await db.query<{ id: string }>(`select id from followup_occasions where usuaria_id = $1 and status = 'open' and kind = $2`,
+        [usuariaId, kind]);
+      return { id: open.rows[0]!.id, created: false };
+    },
+    async occasion(id: string): Promise<{ id: string; usuariaId: string; kind: ItemKind; plannedOn: string; status: string; incidentId: string | null } | null> {
+      const { rows } = await db.query(`select id, usuaria_id as "usuariaId", kind, planned_on as "plannedOn", status, incident_id as "incidentId"
+        from followup_occasions where id = $1 for update`, [id]);
+      return rows[0] ?? null;
+    },
+    async openOccasions(usuariaId: string, kind?: ItemKind): Promise<{ id: string; kind: ItemKind; plannedOn: string }[]> {
+      const { rows } = await db.query(`select id, kind, planned_on as "plannedOn" from followup_occasions
+        where usuaria_id = $1 and status = 'open' and ($2::text is null or kind = $2) for update`, [usuariaId, kind ?? null]);
+      return rows;
+    },
+    /** Closes an occasion once; false when it was already closed. */
+    async closeOccasion(id: string, status: 'contact' | 'failed' | 'cancelled', at: Date, by: string): Promise<boolean> {
+      const { rowCount } = await db.query(`update followup_occasions set status = $2, closed_at = $3, closed_by = $4
+        where id = $1 and status = 'open'`, [id, status, at, by]);
+      return rowCount === 1;
+    },
+    async insertItem(i: NewItem): Promise<AgendaItem> {
+      const { rows } = await db.query<ItemRow>(`insert into agenda_items (usuaria_id, kind, occasion_id, attempt, planned_on, not_before,
+        not_after, created_by, note, incident_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
+        [i.usuariaId, i.kind, i.occasionId, i.attempt, i.plannedOn, i.notBefore, i.notAfter, i.createdBy, i.note ?? null, i.incidentId ?? null]);
+      return toAgendaItem(rows[0]!);
+    },
+    async item(id: string, forUpdate = false): Promise<AgendaItem | null> {
+      const { rows } = await db.query<ItemRow>(`select * from agenda_items where id = $1${forUpdate ? ' for update' : ''}`, [id]);
+      return rows[0] ? toAgendaItem(rows[0]) : null;
+    },
+    async byCallAttempt(callAttemptId: string): Promise<AgendaItem | null> {
+      const { rows } = await db.query<ItemRow>('select * from agenda_items where call_attempt_id = $1 for update', [callAttemptId]);
+      return rows[0] ? toAgendaItem(rows[0]) : null;
+    },
+    /** Moves an item from one status to another; false when it was not in `from` (someone else got there first). */
+    async transition(id: string, from: ItemStatus[], to: ItemStatus, patch: { outcome?: string; callAttemptId?: string } = {}): Promise<boolean> {
+      const { rowCount } = await db.query(`update agenda_items set status = $3, outcome = coalesce($4, outcome),
+        call_attempt_id = coalesce($5, call_attempt_id), claimed_at = case when $3 = 'claimed' then now() else claimed_at end,
+        updated_at = now() where id = $1 and status = any($2)`, [id, from, to, patch.outcome ?? null, patch.callAttemptId ?? null]);
+      return rowCount === 1;
+    },
+    async cancelPlanned(occasionId: string): Promise<number> {
+      const { rowCount } = await db.query(`update agenda_items set status = 'cancelled', updated_at = now()
+        where occasion_id = $1 and status = 'planned'`, [occasionId]);
+      return rowCount ?? 0;
+    },
+    async attemptsOf(occasionId: string): Promise<number> {
+      const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from agenda_items where occasion_id = $1
+        and status in ('claimed', 'dialling', 'done', 'failed')`, [occasionId]);
+      return rows[0]!.n;
+    },
+    async setLastCommunication(usuariaId: string, at: Date): Promise<void> {
+      await db.query(`update usuarias set last_communication_at = greatest(coalesce(last_communication_at, $2), $2) where id = $1`, [usuariaId, at]);
+    },
+    /** Planned items whose window opens before `until`: what must have a job in the queue. */
+    async plannedUntil(until: Date, limit: number): Promise<{ id: string; notBefore: Date; notAfter: Date }[]> {
+      const { rows } = await db.query(`select id, not_before as "notBefore", not_after as "notAfter" from agenda_items
+        where status = 'planned' and not_before <= $1 order by not_before limit $2`, [until, limit]);
+      return rows;
+    },
+    /** Usuarias in service with an agenda and no open follow-up: each needs one planned. */
+    async needingFollowUp(limit: number, after: string | null): Promise<string[]> {
+      const { rows } = await db.query<{ id: string }>(`select u.id from usuarias u
+        join expedientes e on e.usuaria_id = u.id and e.status = 'activa'
+        join agenda_policies p on p.usuaria_id = u.id
+        where ($2::uuid is null or u.id > $2)
+          and not exists (select 1 from followup_occasions o where o.usuaria_id = u.id and o.status = 'open' and o.kind = 'followup')
+        order by u.id limit $1`, [limit, after]);
+      return rows.map((r) => r.id);
+    },
+    async itemsOf(usuariaId: string, from: Date): Promise<AgendaItem[]> {
+      const { rows } = await db.query<ItemRow>(`select * from agenda_items where usuaria_id = $1 and (not_after >= $2 or status = 'planned')
+        order by not_before`, [usuariaId, from]);
+      return rows.map(toAgendaItem);
+    },
+    async planBetween(from: Date, to: Date): Promise<(AgendaItem & { expedienteCode: string | null })[]> {
+      const { rows } = await db.query<ItemRow & { expediente_code: string | null }>(`select i.*, e.code as expediente_code from agenda_items i
+        left join expedientes e on e.usuaria_id = i.usuaria_id and e.status <> 'baja'
+        where i.not_before < $2 and i.not_after > $1 and i.status <> 'cancelled' order by i.not_before`, [from, to]);
+      return rows.map((r) => ({ ...toAgendaItem(r), expedienteCode: r.expediente_code }));
+    },
+  };
+}
+
+export type AgendaRepo = ReturnType<typeof agendaRepo>;
