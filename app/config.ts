@@ -45,6 +45,8 @@ export interface Config {
     workers: boolean;
     /** Days social services have to answer a contact-loss notice (Anexo IV). */
     replyDays: number;
+    /** A dead worker's job is taken over after this long (BullMQ lock); tests shorten it. */
+    lockMs?: number;
   };
 }
 

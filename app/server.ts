@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const dialer = await createDialer({ pool, redis, clock, log: logger, inbound: telephony.inbound, contactLoss,
     config: { prefix: config.redisPrefix, provider: config.dialer.provider, neutralNumber: config.dialer.neutralNumber,
       ringTimeoutS: config.dialer.ringTimeoutS, callsPerSecond: config.dialer.callsPerSecond, horizonHours: config.dialer.horizonHours,
-      runWorkers: config.dialer.workers } });
+      runWorkers: config.dialer.workers, lockMs: config.dialer.lockMs } });
   app.addHook('onClose', () => dialer.close());
   await app.register(agendaRoutes, { pool, clock, dialer });
   app.decorate('telephony', telephony);

@@ -9,7 +9,8 @@ import { withTransaction, type Pool } from '../store/db.ts';
 import type { Dialer } from './engine.ts';
 import { policyOf } from './planner.ts';
 import { reminderAt } from './rules.ts';
-import { firstSlot, isInside, localDate } from './window.ts';
+import { DateTime } from 'luxon';
+import { firstSlot, isInside } from './window.ts';
 
 export interface AgendaRoutesOptions { pool: Pool; clock: Clock; dialer: Dialer }
 
@@ -32,7 +33,7 @@ export const agendaRoutes: FastifyPluginAsyncTypebox<AgendaRoutesOptions> = asyn
       { additionalProperties: false }) } },
   async (req) => {
     const now = clock.now();
-    const from = req.query.from ? new Date(req.query.from) : new Date(`${localDate(now, 'Europe/Madrid')}T00:00:00+01:00`);
+    const from = req.query.from ? new Date(req.query.from) : DateTime.fromJSDate(now, { zone: 'Europe/Madrid' }).startOf('day').toJSDate();
     const to = req.query.to ? new Date(req.query.to) : new Date(from.getTime() + 24 * 3600_000);
     return (await agendaRepo(pool).planBetween(from, to)).map(view);
   });
@@ -91,7 +92,7 @@ export const agendaRoutes: FastifyPluginAsyncTypebox<AgendaRoutesOptions> = asyn
       { additionalProperties: false }) } },
   async (req, reply) => reply.code(201).send(view(await planOne(req.params.id, 'reminder', new Date(req.body.at), req.body.note, actorOf(req).id))));
 
-  app.post('/api/usuarias/:id/call-now', { config: staff, schema: { tags, summary: 'Place a follow-up call now (inside her window)',
+  app.post('/api/usuarias/:id/call-now', { config: staff, schema: { tags, summary: 'Call her now (inside her window): planned as a manual call, not as a follow-up occasion',
     params: Type.Object({ id: Uuid }) } },
   async (req, reply) => {
     const facts = await agendaRepo(pool).facts(req.params.id);

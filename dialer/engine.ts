@@ -18,6 +18,8 @@ export interface DialerConfig {
   /** How far ahead planned items get their delayed job. */
   horizonHours: number;
   runWorkers: boolean;
+  /** How long a worker's hold on a job lasts without renewal; a dead worker's job is taken over after it. */
+  lockMs?: number;
 }
 
 export interface DialerDeps {
@@ -27,6 +29,8 @@ export interface DialerDeps {
 }
 
 const RECONCILE_EVERY_MS = 60_000;
+/** Longer than any provider takes to accept a call. */
+const STUCK_GRACE_MS = 2 * 60_000;
 const EVENTS_EVERY_MS = 2_000;
 const DONE = { removeOnComplete: true, removeOnFail: 100 };
 
@@ -59,6 +63,28 @@ export async function createDialer(d: DialerDeps) {
     provider: config.provider, neutralNumber: config.neutralNumber, ringTimeoutS: config.ringTimeoutS, noOperatorRetryMs: 30_000, enqueue });
   d.inbound.onOutboundEvent((attempt, ev) => outbound.onEvent(attempt, ev));
 
+  /**
+   * A process that died after claiming an item but before the provider took the call leaves it
+   * `dialling` with a provisional call id: past the grace period it is planned again. (One that died
+   * after the provider took the call but before recording its id cannot be told apart: that call
+   * is recorded as not placed, and the item is retried.)
+   */
+  async function recoverStuck(): Promise<number> {
+    const { rows } = await d.pool.query<{ id: string; attempt_id: string; operator_id: string | null }>(
+      `select i.id, c.id as attempt_id, c.operator_id from agenda_items i join call_attempts c on c.id = i.call_attempt_id
+       where i.status = 'dialling' and c.provider_call_id like 'pending-%' and c.started_at < $1`,
+      [new Date(d.clock.now().getTime() - STUCK_GRACE_MS)]);
+    for (const r of rows) {
+      await withTransaction(d.pool, async (tx) => {
+        if (!(await agendaRepo(tx).transition(r.id, ['dialling'], 'planned'))) return;
+        await tx.query(`update call_attempts set outcome = 'not_placed', ended_at = $2 where id = $1 and outcome is null`, [r.attempt_id, d.clock.now()]);
+      });
+      if (r.operator_id) await d.inbound.release(r.operator_id).catch(() => undefined);
+      d.log.warn({ agendaItemId: r.id }, 'item left dialling by a dead process planned again');
+    }
+    return rows.length;
+  }
+
   const api = {
     queue: dialQueue,
     planner: plan,
@@ -66,6 +92,7 @@ export async function createDialer(d: DialerDeps) {
     enqueue,
     /** Recreates the job of every planned item due within the horizon; existing ids are ignored by BullMQ. */
     async reconcile(): Promise<number> {
+      await recoverStuck();
       const until = new Date(d.clock.now().getTime() + config.horizonHours * 3600_000);
       let total = 0;
       for (;;) {
@@ -73,7 +100,10 @@ export async function createDialer(d: DialerDeps) {
         const missing = [];
         for (const item of due) {
           const job = await dialQueue.getJob(dialJobId(item.id));
-          if (!job) missing.push(item);
+          // a finished job of an item that is planned again (recovered, moved back) would hide it: re-add it
+          if (job && ['completed', 'failed'].includes(await job.getState())) await job.remove();
+          else if (job) continue;
+          missing.push(item);
         }
         if (missing.length) await enqueue(missing as AgendaItem[]);
         total += missing.length;
@@ -113,7 +143,8 @@ export async function createDialer(d: DialerDeps) {
 
   if (config.runWorkers) {
     api.workers.push(new Worker<DialJob>(DIAL_QUEUE, (job, token) => outbound.process(job, token), {
-      connection: workerConnection, ...bull, concurrency: 4, limiter: { max: config.callsPerSecond, duration: 1000 } }));
+      connection: workerConnection, ...bull, concurrency: 4, limiter: { max: config.callsPerSecond, duration: 1000 },
+      lockDuration: config.lockMs ?? 30_000, stalledInterval: config.lockMs ?? 30_000 }));
     api.workers.push(new Worker<MaintenanceJob>(MAINTENANCE_QUEUE, async (job) => {
       if (job.data.task === 'reconcile') return api.reconcile();
       if (job.data.task === 'plan') return api.planAll();

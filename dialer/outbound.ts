@@ -11,7 +11,8 @@ import type { CallEvent, ProviderName } from '../telephony/port.ts';
 import type { Planner } from './planner.ts';
 import { policyOf } from './planner.ts';
 import type { DialJob } from './queues.ts';
-import { firstSlot, isInside } from './window.ts';
+import { inAbsence } from './rules.ts';
+import { firstSlot, isInside, localDate } from './window.ts';
 
 export interface OutboundDeps {
   pool: Pool; clock: Clock; log: Logger; inbound: InboundService; planner: Planner;
@@ -31,7 +32,7 @@ const NO_CONTACT_STATES = new Set(['busy', 'no_answer', 'failed', 'rejected', 'c
 export function outboundCalls(d: OutboundDeps) {
   const desk = d.inbound.desk;
 
-  type Recheck = { skip: 'not_in_service' | 'newer_contact' | 'no_terminal' } | { outside: { start: Date; end: Date } } | { msisdn: string };
+  type Recheck = { skip: 'not_in_service' | 'newer_contact' | 'no_terminal' | 'absence' } | { outside: { start: Date; end: Date } } | { msisdn: string };
 
   /** Checks the item again at dial time; returns the number to call, or why not. */
   async function recheck(item: AgendaItem, now: Date): Promise<Recheck> {
@@ -40,6 +41,8 @@ export function outboundCalls(d: OutboundDeps) {
     if (!f || f.expedienteStatus !== 'activa' || !policy) return { skip: 'not_in_service' };
     if (f.lastCommunicationAt && f.lastCommunicationAt > item.createdAt && item.kind === 'followup') return { skip: 'newer_contact' };
     if (!f.msisdn) return { skip: 'no_terminal' };
+    // an absence she reported after this call was planned: no call inside it, and it counts as nothing
+    if (item.kind !== 'post_emergency' && inAbsence(localDate(now, policy.window.zone), f.absences)) return { skip: 'absence' };
     const anyWeekday = item.kind === 'post_emergency';
     if (!isInside(policy.window, now, { anyWeekday }) || now > item.notAfter) return { outside: firstSlot(policy.window, now, { anyWeekday }) };
     return { msisdn: f.msisdn };
@@ -60,7 +63,8 @@ export function outboundCalls(d: OutboundDeps) {
           if (await agendaRepo(tx).transition(item.id, ['planned'], 'skipped', { outcome: check.skip })) {
             const occasion = await agendaRepo(tx).occasion(item.occasionId);
             if (occasion?.status === 'open') await agendaRepo(tx).closeOccasion(occasion.id, 'cancelled', now, 'system:dialer');
-            const next = check.skip === 'newer_contact' ? await d.planner.planFollowUp(tx, item.usuariaId, now) : null;
+            const replan = check.skip === 'newer_contact' || check.skip === 'absence';
+            const next = replan ? await d.planner.planFollowUp(tx, item.usuariaId, now) : null;
             if (next) await d.enqueue([next]);
           }
         });

@@ -154,6 +154,7 @@ async function start() {
   const me = await api('GET', '/api/auth/me');
   if (me.status === 401) return location.replace('./');
   if (!me.ok) return setText($('session-banner'), me.data.message);
+  if (me.data.role === 'coordinator') return location.replace('coordinacion.html');
   $('who').textContent = me.data.displayName;
   $('logout').addEventListener('click', async () => {
     live?.close();

@@ -56,3 +56,27 @@ export const BAJA_CAUSE = {
   disconforme: 'Disconforme', fallecida: 'Fallecida', vive_fuera_espana: 'Vive fuera de España', no_percibe_riesgo: 'No percibe riesgo',
   falta_contacto: 'Falta de contacto (Anexo IV)', no_renovacion: 'No renovación', plazo_maximo: 'Plazo máximo',
 };
+
+/** Anexo IV stages, as the coordinator reads them. */
+export const LOSS_STAGE = {
+  contacting_persons: 'Llamando a personas de contacto', social_services_notified: 'Servicios sociales avisados',
+  baja_proposed: 'Baja propuesta', closed_contact_recovered: 'Cerrado: contacto recuperado', closed_baja: 'Cerrado: baja',
+};
+
+export const AGENDA_STATUS = {
+  planned: 'Pendiente', claimed: 'Asignada', dialling: 'Marcando', done: 'Realizada', failed: 'Sin contacto',
+  cancelled: 'Cancelada', skipped: 'Omitida',
+};
+
+export const AGENDA_OUTCOME = {
+  moved: 'Movida a otro momento', cancelled_by_coordinator: 'Cancelada por coordinación', contacted: 'Habló con ella',
+  answered_not_her: 'Contestó otra persona', machine: 'Contestador', no_answer: 'Sin respuesta', busy: 'Ocupado',
+  failed: 'Fallida', rejected: 'Rechazada', canceled: 'Cortada', not_placed: 'No se pudo realizar',
+  window_closed: 'Franja cerrada: pasa a la siguiente', not_in_service: 'Fuera de servicio',
+  newer_contact: 'Ya hubo contacto', no_terminal: 'Sin terminal activo',
+};
+
+export const WEEKDAY = ['', 'lunes', 'martes', 'miércoles', 'jueves', 'viernes', 'sábado', 'domingo'];
+
+/** Her zone, as a short note after a time. */
+export const ZONE_NOTE = { 'Europe/Madrid': 'hora peninsular', 'Atlantic/Canary': 'hora de Canarias' };

@@ -3,12 +3,15 @@ import { api, clearErrors, showErrors } from './api.js';
 import { $ } from './dom.js';
 
 const CONSOLE = 'operadora.html';
+const COORDINATION = 'coordinacion.html';
+/** Each profile to its own screen: operators take calls, coordinators run the agenda and Anexo IV. */
+const home = (user) => (user?.role === 'coordinator' ? COORDINATION : CONSOLE);
 const loginForm = $('login-form');
 const enrollForm = $('enroll-form');
 let enrollmentToken = null;
 
 // already signed in: straight to the console
-api('GET', '/api/auth/me').then((r) => { if (r.ok) location.replace(CONSOLE); });
+api('GET', '/api/auth/me').then((r) => { if (r.ok) location.replace(home(r.data)); });
 
 loginForm.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -26,7 +29,7 @@ loginForm.addEventListener('submit', async (event) => {
   submit.disabled = true;
   const res = await api('POST', '/api/auth/login', body);
   submit.disabled = false;
-  if (res.ok && res.data.status === 'ok') return location.replace(CONSOLE);
+  if (res.ok && res.data.status === 'ok') return enter(res.data);
   if (res.ok && res.data.status === 'totp_enrollment') return startEnrollment(res.data);
   if (res.data?.reason === 'totp_required') {
     $('totp-field').hidden = false;
@@ -39,6 +42,15 @@ loginForm.addEventListener('submit', async (event) => {
   showErrors(loginForm, general, res.data);
   $('password').focus();
 });
+
+async function enter(data) {
+  let user = data.user;
+  if (!user) {
+    const me = await api('GET', '/api/auth/me');
+    user = me.ok ? me.data : null;
+  }
+  location.replace(home(user));
+}
 
 function startEnrollment(data) {
   enrollmentToken = data.enrollmentToken;
@@ -58,7 +70,7 @@ enrollForm.addEventListener('submit', async (event) => {
     return showErrors(enrollForm, general, { fields: [{ field: 'body.totpCode', message: 'Escriba los 6 dígitos del código.' }] }).focus();
   }
   const res = await api('POST', '/api/auth/totp/enroll', { enrollmentToken, totpCode });
-  if (res.ok && res.data.status === 'ok') return location.replace(CONSOLE);
+  if (res.ok && res.data.status === 'ok') return enter(res.data);
   showErrors(enrollForm, general, res.data);
   $('enroll-code').select();
 });

@@ -285,10 +285,9 @@ describe('operator console in a browser', () => {
     await screenshot('consola-alta-totp.png');
     await page.getByLabel('Código de 6 dígitos').fill(await code());
     await page.getByRole('button', { name: 'Confirmar y entrar' }).click();
-    await page.waitForURL(`${origin}/consola/operadora.html`);
-    // the console is for operators: a coordinator is told so and gets no presence
-    await expect.poll(() => page.locator('#session-banner').textContent()).toContain('es para operadoras');
-    expect(await page.getByRole('button', { name: 'Disponible' }).isDisabled()).toBe(true);
+    // the console is for operators: a coordinator goes to her own screen, and gets no presence
+    await page.waitForURL(`${origin}/consola/coordinacion.html`);
+    expect(await page.locator('[data-presence]').count()).toBe(0);
 
     await page.getByRole('button', { name: 'Cerrar sesión' }).click();
     await page.waitForURL(`${origin}/consola/`);
@@ -298,7 +297,7 @@ describe('operator console in a browser', () => {
     t.clock.advance(30_000); // a code is good once: the next one
     await page.getByLabel('Código de verificación').fill(await code());
     await page.getByRole('button', { name: 'Entrar' }).click();
-    await page.waitForURL(`${origin}/consola/operadora.html`);
+    await page.waitForURL(`${origin}/consola/coordinacion.html`);
     await expect.poll(() => page.locator('#who').textContent()).toBe('Coordinadora');
   });
 
