@@ -27,6 +27,10 @@ interface Held {
 const onSent = (fn: (req: Srf.SrfRequest) => void) =>
   ((err: unknown, req?: Srf.SrfRequest) => { if (!err && req) fn(req); }) as unknown as (req: Srf.SrfRequest) => void;
 
+/** Where an operator's device is reached: a SIP URI as is, a number through the trunk. */
+const deviceUri = (device: string, trunkHost: string) => (device.startsWith('sip:') || device.startsWith('sips:') ? device
+  : `sip:${device.replace(/^tel:/, '')}@${trunkHost}`);
+
 const ANONYMOUS = new Set(['anonymous', 'restricted', 'unavailable', 'unknown', 'private']);
 
 /** SIP status of a failed outbound call to our outcome. */
@@ -51,8 +55,6 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     inbound.event({ provider: 'sip', providerCallId: h.req.get('Call-ID'), sequence: ++h.seq, state, at: clock.now(), detail, answeredBy })
       .catch((err: Error) => log.error({ callId: h.callId, err: err.message }, 'call event not recorded'));
 
-  const deviceUri = (device: string) => (device.startsWith('sip:') || device.startsWith('sips:') ? device
-    : `sip:${device.replace(/^tel:/, '')}@${config.trunkHost}`);
 
   // drachtio-srf defines a registrar per SIP method at run time; its types list only invite()
   (srf as unknown as { options(h: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void })
@@ -117,7 +119,7 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
     /** She picked up: a failure after this is the caller's leg, which srf could not answer. */
     let operatorAnswered = false;
     try {
-      const dialogs = await srf.createB2BUA(h.req, h.res, deviceUri(target.device), { passFailure: false }, {
+      const dialogs = await srf.createB2BUA(h.req, h.res, deviceUri(target.device, config.trunkHost), { passFailure: false }, {
         cbRequest: onSent((uacReq) => {
           h.operatorInvite = uacReq;
           timer = setTimeout(() => uacReq.cancel(() => undefined), config.ringTimeoutS * 1000);
@@ -170,30 +172,60 @@ export function sipAdapter(srf: Srf, inbound: InboundService, config: SipConfig,
   };
 }
 
-/** An outbound call through the trunk, with a ring timeout; its events go through the inbound service's recorder. */
+/** A 3PCC leg whose 200 is not yet acknowledged: srf hands back the far end's offer and the ACK to send. */
+interface PendingLeg { sdp: string; ack(localSdp: string): Promise<Srf.Dialog> }
+
+/** Rings the operator reserved for an outbound call, without an offer; resolves when she answers. */
+function callOperator(srf: Srf, uri: string, ringTimeoutS: number): Promise<PendingLeg> {
+  let timer: NodeJS.Timeout | undefined;
+  return (srf.createUAC(uri, { noAck: true, headers: { 'X-Atenpro-Leg': 'operator' } }, {
+    cbRequest: onSent((req) => { timer = setTimeout(() => req.cancel(() => undefined), ringTimeoutS * 1000); }),
+  }) as unknown as Promise<PendingLeg>).finally(() => clearTimeout(timer));
+}
+
+/**
+ * An outbound call through the trunk, with a ring timeout. With an operator reserved (progressive
+ * dialling) her phone is called first, before hers: when she answers there is already a person on
+ * the line (3PCC: the operator's offer goes to her, her answer back in the operator's ACK).
+ */
 function placeUac(srf: Srf, r: OutboundCallRequest, config: SipConfig, clock: Clock, inbound: InboundService, log: Logger) {
-  return new Promise<{ providerCallId: string }>((resolve, reject) => {
-    let seq = 0;
-    let callId = '';
-    let timedOut = false;
-    const emit = (state: CallState, detail?: Record<string, string | number>) =>
-      inbound.event({ provider: 'sip', providerCallId: callId, sequence: ++seq, state, at: clock.now(), detail })
-        .catch((err: Error) => log.error({ err: err.message }, 'outbound event not recorded'));
-    srf.createUAC(`sip:${r.to}@${config.trunkHost}`, {
-      headers: { From: `<sip:${r.callerId}@${config.trunkHost}>`, 'X-Attempt-Id': r.attemptId }, localSdp: inactiveSdp(),
-    }, {
-      cbRequest: onSent((req) => {
-        callId = req.get('Call-ID');
-        resolve({ providerCallId: callId });
-        setTimeout(() => { timedOut = true; req.cancel(() => undefined); }, r.ringTimeoutS * 1000).unref();
-      }),
-      cbProvisional: (res) => { if (res.status === 180 || res.status === 183) void emit('ringing', { sip: res.status }); },
-    }).then((dialog) => {
-      void emit('in_progress');
-      dialog.on('destroy', () => void emit('completed'));
-    }).catch((err: { status?: number }) => {
-      if (!callId) return reject(err);
-      void emit(stateOfSipFailure(err.status ?? 500, timedOut), { sip: err.status ?? 0 });
-    });
-  });
+  return (r.operator ? callOperator(srf, deviceUri(r.operator.device, config.trunkHost), r.ringTimeoutS) : Promise.resolve(null))
+    .then((operatorLeg) => new Promise<{ providerCallId: string }>((resolve, reject) => {
+      let seq = 0;
+      let callId = '';
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      const emit = (state: CallState, detail?: Record<string, string | number>, answeredBy?: CallEvent['answeredBy']) =>
+        inbound.event({ provider: 'sip', providerCallId: callId, sequence: ++seq, state, at: clock.now(), detail, answeredBy })
+          .catch((err: Error) => log.error({ err: err.message }, 'outbound event not recorded'));
+      const releaseOperator = () => operatorLeg?.ack(inactiveSdp()).then((d) => d.destroy()).catch(() => undefined);
+      srf.createUAC(`sip:${r.to}@${config.trunkHost}`, {
+        headers: { From: `<sip:${r.callerId}@${config.trunkHost}>`, 'X-Attempt-Id': r.attemptId }, localSdp: operatorLeg?.sdp ?? inactiveSdp(),
+      }, {
+        cbRequest: onSent((req) => {
+          callId = req.get('Call-ID');
+          resolve({ providerCallId: callId });
+          timer = setTimeout(() => { timedOut = true; req.cancel(() => undefined); }, r.ringTimeoutS * 1000);
+        }),
+        cbProvisional: (res) => { if (res.status === 180 || res.status === 183) void emit('ringing', { sip: res.status }); },
+      }).then(async (dialog) => {
+        clearTimeout(timer);
+        const other = operatorLeg ? await operatorLeg.ack(dialog.remote.sdp) : null;
+        void emit('in_progress', undefined, 'human');
+        let ended = false;
+        const end = (hungUpBy: string, peer: Srf.Dialog | null) => () => {
+          if (ended) return;
+          ended = true;
+          peer?.destroy();
+          void emit('completed', { hungUpBy });
+        };
+        dialog.on('destroy', end('usuaria', other));
+        other?.on('destroy', end('operator', dialog));
+      }).catch((err: { status?: number }) => {
+        clearTimeout(timer);
+        void releaseOperator();
+        if (!callId) return reject(err);
+        void emit(stateOfSipFailure(err.status ?? 500, timedOut), { sip: err.status ?? 0 });
+      });
+    }));
 }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config.ts';
 import { sipAdapter } from '../../telephony/sip/index.ts';
-import { startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { sdpOffer, startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { until } from './inbound-contract.ts';
 
@@ -51,13 +51,43 @@ describe('SIP outcomes of outbound calls', () => {
     const operatorId = await operatorAvailable();
     const u = await usuaria();
     await t.app.dialer.planAll();
+    // the reserved operator's phone rings first, with no offer: she is on the line before the usuaria is called
+    const operatorLeg = await peer.nextRequest({ method: 'INVITE' });
+    expect(operatorLeg.uri).toMatch(/^sip:[0-9a-f]{8}@10\.6\.0\.2$/);
+    expect(operatorLeg.body).toBe('');
+    operatorLeg.respond(200, { body: sdpOffer({ port: 41000 }) });
     const invite = await peer.nextRequest({ method: 'INVITE' });
     expect(invite.uri).toBe(`sip:${u.msisdn}@trunk.example`);
     expect(invite.header('From')).toContain('+34900100900'); // the neutral number, nothing that names the service
+    expect(invite.body).toContain('m=audio 41000'); // the operator's offer
     invite.respond(status);
+    // the operator's leg is acknowledged and ended: nobody is left holding a dead line
+    expect((await peer.nextRequest({ method: 'BYE' })).callId).toBe(operatorLeg.callId);
     await until(async () => (await firstItem(u.id))?.status === 'failed');
     expect(await firstItem(u.id)).toEqual({ status: 'failed', outcome });
     expect(await t.app.telephony.inbound.desk.presence(operatorId)).toBe('available');
+  });
+});
+
+describe('a SIP follow-up she answers', () => {
+  it('connects her to the operator already on the line, pops her file, and ends both legs together', async () => {
+    const operatorId = await operatorAvailable();
+    const u = await usuaria();
+    await t.app.dialer.planAll();
+    const operatorLeg = await peer.nextRequest({ method: 'INVITE' });
+    operatorLeg.respond(200, { body: sdpOffer({ port: 41002 }) });
+    const herLeg = await peer.nextRequest({ method: 'INVITE' });
+    herLeg.respond(200, { body: sdpOffer({ port: 42002 }) });
+    // earlier tests' ACKs and her own come first: take the one on the operator's leg
+    let ack = await peer.nextRequest({ method: 'ACK' });
+    while (ack.callId !== operatorLeg.callId) ack = await peer.nextRequest({ method: 'ACK' });
+    expect(ack.body).toContain('m=audio 42002'); // her answer reaches the operator's phone
+    await until(async () => (await t.app.telephony.hub.lastOf(operatorId))?.type === 'call.offered');
+    expect(await t.app.telephony.hub.lastOf(operatorId)).toMatchObject({ line: 'outbound', pop: { usuariaId: u.id } });
+    peer.inject(herLeg.inDialog('BYE'), { source: '127.0.0.1' });
+    expect((await peer.nextRequest({ method: 'BYE' })).callId).toBe(operatorLeg.callId);
+    await until(async () => (await t.pool.query(`select outcome from call_attempts where provider_call_id = $1`, [herLeg.callId])).rows[0]?.outcome === 'completed');
+    expect(await firstItem(u.id)).toEqual({ status: 'dialling', outcome: null }); // the operator's disposition decides contact
   });
 });
 

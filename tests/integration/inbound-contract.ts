@@ -131,7 +131,7 @@ export function inboundContract(name: string, makeDriver: () => InboundDriver) {
   });
 }
 
-export async function until(cond: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
+export async function until(cond: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');
