@@ -100,9 +100,14 @@ export async function createDialer(d: DialerDeps) {
         const missing = [];
         for (const item of due) {
           const job = await dialQueue.getJob(dialJobId(item.id));
+          const state = job && (await job.getState());
           // a finished job of an item that is planned again (recovered, moved back) would hide it: re-add it
-          if (job && ['completed', 'failed'].includes(await job.getState())) await job.remove();
-          else if (job) continue;
+          if (job && (state === 'completed' || state === 'failed')) await job.remove();
+          else if (job) {
+            // the item's time has come by our clock while its job still sleeps: wake it
+            if (state === 'delayed' && item.notBefore.getTime() <= d.clock.now().getTime()) await job.promote().catch(() => undefined);
+            continue;
+          }
           missing.push(item);
         }
         if (missing.length) await enqueue(missing as AgendaItem[]);
