@@ -47,6 +47,8 @@ export interface Config {
     replyDays: number;
     /** A dead worker's job is taken over after this long (BullMQ lock); tests shorten it. */
     lockMs?: number;
+    /** Operators the dialer always leaves free for inbound and emergency calls. */
+    keepFreeOperators: number;
   };
 }
 
@@ -105,6 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dialer: { provider: (provider || null) as 'twilio' | 'sip' | null, neutralNumber: env.CENTRE_NEUTRAL_NUMBER || '+34900100900',
       callsPerSecond: int(env, 'DIALER_CALLS_PER_SECOND', 1), ringTimeoutS: int(env, 'DIALER_RING_TIMEOUT_S', 30),
       horizonHours: int(env, 'DIALER_HORIZON_HOURS', 48), workers: bool(env, 'DIALER_WORKERS', true),
-      replyDays: int(env, 'CONTACT_LOSS_REPLY_DAYS', 7) },
+      replyDays: int(env, 'CONTACT_LOSS_REPLY_DAYS', 7), keepFreeOperators: int(env, 'DIALER_KEEP_FREE_OPERATORS', 1) },
   };
 }

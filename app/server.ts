@@ -16,6 +16,7 @@ import { contactLossRoutes, contactLossService } from '../dialer/contact-loss/in
 import { agendaRoutes } from '../dialer/agenda.routes.ts';
 import { createDialer, type Dialer } from '../dialer/engine.ts';
 import { consoleRoutes, createTelephony, type Telephony } from '../telephony/index.ts';
+import { incidentsRoutes } from '../telephony/incidents.routes.ts';
 import { connectDrachtio, sipAdapter } from '../telephony/sip/index.ts';
 import { registerTwilio, twilioConfigFrom } from '../telephony/twilio/index.ts';
 import type { Clock } from '../common/clock.ts';
@@ -84,9 +85,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const dialer = await createDialer({ pool, redis, clock, log: logger, inbound: telephony.inbound, contactLoss,
     config: { prefix: config.redisPrefix, provider: config.dialer.provider, neutralNumber: config.dialer.neutralNumber,
       ringTimeoutS: config.dialer.ringTimeoutS, callsPerSecond: config.dialer.callsPerSecond, horizonHours: config.dialer.horizonHours,
-      runWorkers: config.dialer.workers, lockMs: config.dialer.lockMs } });
+      runWorkers: config.dialer.workers, lockMs: config.dialer.lockMs, keepFreeOperators: config.dialer.keepFreeOperators } });
   app.addHook('onClose', () => dialer.close());
   await app.register(agendaRoutes, { pool, clock, dialer });
+  await app.register(incidentsRoutes, { pool, clock, cipher });
   app.decorate('telephony', telephony);
   app.decorate('dialer', dialer);
   return app as unknown as FastifyInstance;

@@ -20,6 +20,8 @@ export interface DialerConfig {
   runWorkers: boolean;
   /** How long a worker's hold on a job lasts without renewal; a dead worker's job is taken over after it. */
   lockMs?: number;
+  /** Operators left free for inbound calls: the dialer never takes the last ones. */
+  keepFreeOperators: number;
 }
 
 export interface DialerDeps {
@@ -53,14 +55,17 @@ export async function createDialer(d: DialerDeps) {
     const horizon = d.clock.now().getTime() + config.horizonHours * 3600_000;
     const soon = items.filter((i) => i.notBefore.getTime() <= horizon);
     if (!soon.length) return;
-    await dialQueue.addBulk(soon.map((i) => ({ name: 'dial', data: { agendaItemId: i.id }, opts: {
+    const jobs = soon.map((i) => ({ name: 'dial', data: { agendaItemId: i.id }, opts: {
       jobId: dialJobId(i.id), delay: Math.max(0, i.notBefore.getTime() - d.clock.now().getTime()),
       removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 }, attempts: 5, backoff: { type: 'exponential', delay: 5000 },
-    } })));
+    } }));
+    // one job (a retry, the next occasion) skips addBulk's pipeline: the same single script call, less work here
+    if (jobs.length === 1) await dialQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+    else await dialQueue.addBulk(jobs);
   }
 
   const outbound = outboundCalls({ pool: d.pool, clock: d.clock, log: d.log, inbound: d.inbound, planner: plan,
-    provider: config.provider, neutralNumber: config.neutralNumber, ringTimeoutS: config.ringTimeoutS, noOperatorRetryMs: 30_000, enqueue });
+    provider: config.provider, neutralNumber: config.neutralNumber, ringTimeoutS: config.ringTimeoutS, noOperatorRetryMs: 30_000, keepFreeOperators: config.keepFreeOperators, enqueue });
   d.inbound.onOutboundEvent((attempt, ev) => outbound.onEvent(attempt, ev));
 
   /**
@@ -115,23 +120,26 @@ export async function createDialer(d: DialerDeps) {
         if (due.length < 5000) return total;
       }
     },
-    /** Plans the next follow-up of everyone in service who has none planned. */
-    async planAll(batch = 500): Promise<number> {
+    /**
+     * Plans the next follow-up of everyone in service who has none planned, a batch per
+     * transaction. A batch's jobs are added once it has committed, while the next one is planned.
+     */
+    async planAll(batch = 2500): Promise<number> {
       let planned = 0;
-      for (let after: string | null = null; ;) {
-        const ids = await agendaRepo(d.pool).needingFollowUp(batch, after);
-        if (!ids.length) return planned;
-        const items = await withTransaction(d.pool, async (tx) => {
-          const out: AgendaItem[] = [];
-          for (const id of ids) {
-            const item = await plan.planFollowUp(tx, id, d.clock.now());
-            if (item) out.push(item);
-          }
-          return out;
-        });
-        await enqueue(items);
-        planned += items.length;
-        after = ids.at(-1)!;
+      let enqueued: Promise<void> = Promise.resolve();
+      try {
+        for (let after: string | null = null; ;) {
+          const ids = await agendaRepo(d.pool).needingFollowUp(batch, after);
+          if (!ids.length) return planned;
+          const items = await withTransaction(d.pool, (tx) => plan.planFollowUps(tx, ids, d.clock.now()));
+          await enqueued;
+          enqueued = enqueue(items);
+          enqueued.catch(() => undefined); // awaited before the next batch's, and at the end
+          planned += items.length;
+          after = ids.at(-1)!;
+        }
+      } finally {
+        await enqueued;
       }
     },
     consumeEvents: () => consumeDomainEvents(d.pool, outbound, plan, d.clock, enqueue),

@@ -19,6 +19,8 @@ export interface OutboundDeps {
   provider: ProviderName | null; neutralNumber: string; ringTimeoutS: number;
   /** How long to wait before trying again when no operator is free. */
   noOperatorRetryMs: number;
+  /** Operators the dialer never takes: emergencies that come in must find someone free. */
+  keepFreeOperators: number;
   /** Items the engine wants enqueued once the surrounding transaction commits. */
   enqueue(items: AgendaItem[]): Promise<void>;
 }
@@ -103,7 +105,7 @@ export function outboundCalls(d: OutboundDeps) {
 
   async function dial(job: Job<DialJob>, token: string | undefined, item: AgendaItem, msisdn: string, now: Date): Promise<string> {
     const attemptId = randomUUID();
-    const operatorId = await desk.reserve(attemptId);
+    const operatorId = await desk.reserve(attemptId, d.keepFreeOperators);
     if (!operatorId) {
       // progressive dialling: no free operator, no call; try again shortly, inside her window
       await job.moveToDelayed(Math.min(now.getTime() + d.noOperatorRetryMs, item.notAfter.getTime()), token);
@@ -145,8 +147,8 @@ export function outboundCalls(d: OutboundDeps) {
   /** Exactly once per attempt: the item moves out of `dialling` once, and only that run plans what follows. */
   async function settleIn(tx: Queryable, attempt: CallAttempt, outcome: string, at: Date): Promise<AgendaItem[]> {
     const contact = outcome === 'contacted';
-    const item = await agendaRepo(tx).byCallAttempt(attempt.id);
-    if (!item || !(await agendaRepo(tx).transition(item.id, ['dialling'], contact ? 'done' : 'failed', { outcome }))) return [];
+    const item = await agendaRepo(tx).settleDialling(attempt.id, contact ? 'done' : 'failed', outcome);
+    if (!item) return [];
     const now = d.clock.now();
     let next: (AgendaItem | null)[];
     if (!contact) {

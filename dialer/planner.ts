@@ -31,14 +31,36 @@ export function planner(hooks: ContactLossHooks) {
       notBefore: plan.notBefore, notAfter: plan.notAfter, createdBy: SYSTEM, incidentId });
   }
 
+  /** Her next follow-up from her last communication (or her alta), if she is in service with an agenda. */
+  function followUpOf(f: PlanningFacts | null, now: Date): PlannedCall | null {
+    const policy = f && f.expedienteStatus === 'activa' ? policyOf(f) : null;
+    if (!f || !policy) return null;
+    const since = f.lastCommunicationAt ?? (f.altaOn ? new Date(`${f.altaOn}T12:00:00Z`) : now);
+    return nextFollowUp(policy, since, now, f.absences);
+  }
+
   return {
     /** Plans her next follow-up from her last communication (or her alta), if she is in service with an agenda. */
     async planFollowUp(tx: Queryable, usuariaId: string, now: Date): Promise<AgendaItem | null> {
       const f = await agendaRepo(tx).facts(usuariaId);
-      const policy = f && f.expedienteStatus === 'activa' ? policyOf(f) : null;
-      if (!f || !policy) return null;
-      const since = f.lastCommunicationAt ?? (f.altaOn ? new Date(`${f.altaOn}T12:00:00Z`) : now);
-      return insertOccasion(tx, f, nextFollowUp(policy, since, now, f.absences));
+      const plan = followUpOf(f, now);
+      return f && plan ? insertOccasion(tx, f, plan) : null;
+    },
+
+    /**
+     * planFollowUp for many usuarias at once, with a few set-based statements instead of a few per
+     * usuaria: what planning everyone takes. Same rules, same one open follow-up per usuaria.
+     */
+    async planFollowUps(tx: Queryable, usuariaIds: string[], now: Date): Promise<AgendaItem[]> {
+      const repo = agendaRepo(tx);
+      const plans = (await repo.factsOf(usuariaIds)).flatMap((f) => {
+        const plan = followUpOf(f, now);
+        return plan ? [{ usuariaId: f.usuariaId, ...plan }] : [];
+      });
+      const opened = await repo.openFollowUps(plans);
+      return repo.insertItems(plans.filter((p) => opened.has(p.usuariaId)).map((p) => ({ usuariaId: p.usuariaId, kind: 'followup',
+        occasionId: opened.get(p.usuariaId)!, attempt: 1, plannedOn: p.plannedOn, notBefore: p.notBefore, notAfter: p.notAfter,
+        createdBy: SYSTEM })));
     },
 
     /**

@@ -26,6 +26,7 @@ export interface WindowOptions {
 }
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 // "up to ~2 years": long enough to step over any absence the service would tolerate
 const SEARCH_DAYS = 800;
@@ -36,11 +37,14 @@ const YYYY_MM_DD = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Midnight UTC of a calendar date: its "wall clock" origin, checked to be a real date. */
 export function dateOrigin(date: string): number {
+  const known = origins.get(date);
+  if (known !== undefined) return known;
   const m = YYYY_MM_DD.exec(date);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) {
     throw new RangeError(`not a calendar date (YYYY-MM-DD): ${date}`);
   }
+  remember(origins, date, ms);
   return ms;
 }
 
@@ -53,14 +57,35 @@ export function weekdayOf(date: string): Weekday {
 }
 
 function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const day = Math.floor(ms / DAY);
+  let date = dates.get(day);
+  if (date === undefined) remember(dates, day, date = new Date(day * DAY).toISOString().slice(0, 10));
+  return date;
+}
+
+// ---- memos: planning asks these thousands of times for the same few dates and hours ----
+
+const MEMO_LIMIT = 50_000;
+const origins = new Map<string, number>();
+const minutes = new Map<string, number>();
+const dates = new Map<number, string>();
+/** Per zone: hour number -> the offset throughout that hour, or NaN when a change falls inside it. */
+const hourOffsets = new Map<Zone, Map<number, number>>();
+
+/** Pure functions of their key, so forgetting everything when full only costs time. */
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): void {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
 }
 
 // ---- the window itself ----
 
 function minutesOf(hhmm: string): number {
+  const known = minutes.get(hhmm);
+  if (known !== undefined) return known;
   const m = HH_MM.exec(hhmm);
   if (!m) throw new RangeError(`not a time of day (HH:MM): ${hhmm}`);
+  remember(minutes, hhmm, Number(m[1]) * 60 + Number(m[2]));
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
@@ -84,8 +109,27 @@ export function isAgreedDay(w: CallWindow, date: string): boolean {
 
 // ---- wall clock <-> instants ----
 
-function offsetAt(zone: Zone, ms: number): number {
+function zoneOffset(zone: Zone, ms: number): number {
   return IANAZone.create(zone).offset(ms) * MINUTE;
+}
+
+/**
+ * Her offset at an instant. Luxon asks Intl for every one (microseconds each), so an hour whose
+ * first and last millisecond share an offset is remembered as having that offset throughout: the
+ * zone database never changes a zone's offset twice within one hour. An hour with a change in it
+ * is always asked again.
+ */
+function offsetAt(zone: Zone, ms: number): number {
+  let memo = hourOffsets.get(zone);
+  if (!memo) hourOffsets.set(zone, memo = new Map());
+  const hour = Math.floor(ms / HOUR);
+  let offset = memo.get(hour);
+  if (offset === undefined) {
+    const first = zoneOffset(zone, hour * HOUR);
+    offset = first === zoneOffset(zone, (hour + 1) * HOUR - 1) ? first : NaN;
+    remember(memo, hour, offset);
+  }
+  return Number.isNaN(offset) ? zoneOffset(zone, ms) : offset;
 }
 
 /** Her offsets before and after a calendar date: they differ only on the two change days a year. */

@@ -237,10 +237,10 @@ export function inboundService(d: InboundDeps) {
 
   /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
   async function record(ev: CallEvent, final: boolean): Promise<void> {
-    const attempt = await callsRepo(d.pool).byProviderId(ev.provider, ev.providerCallId);
-    if (!attempt) return pending.addEvent(ev);
-    const fresh = await callsRepo(d.pool).applyEvent(attempt.id, { seq: ev.sequence, status: ev.state, at: ev.at, final,
-      answered: ev.state === 'in_progress', detail: ev.detail ?? null });
+    const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, { seq: ev.sequence, status: ev.state, at: ev.at,
+      final, answered: ev.state === 'in_progress', detail: ev.detail ?? null });
+    if (!recorded) return pending.addEvent(ev);
+    const { attempt, fresh } = recorded;
     if (fresh && attempt.direction === 'outbound') {
       for (const listener of outboundListeners) await listener(attempt, ev);
     }

@@ -51,6 +51,7 @@ return false`;
 
 // progressive dialling: take the longest-idle operator for an outbound call, or nobody; never queue
 const RESERVE = `
+if redis.call('ZCARD', KEYS[2]) <= tonumber(ARGV[2]) then return false end
 local op = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 if not op then return false end
 redis.call('ZREM', KEYS[2], op)
@@ -102,7 +103,7 @@ declare module 'ioredis' {
       line: string, priority: number, enqueuedAt: number): Result<number, Context>;
     deskLeave(k1: string, k2: string, k3: string, k4: string, k5: string, callId: string): Result<number, Context>;
     deskDispatch(k1: string, k2: string, k3: string, k4: string, k5: string): Result<string[], Context>;
-    deskReserve(k1: string, k2: string, k3: string, k4: string, k5: string, callId: string): Result<string | null, Context>;
+    deskReserve(k1: string, k2: string, k3: string, k4: string, k5: string, callId: string, keepFree: number): Result<string | null, Context>;
   }
 }
 
@@ -140,9 +141,12 @@ export function operatorDesk(redis: Redis, prefix: string) {
       await redis.deskRequeue(k[0], k[1], k[2], k[3], k[4], call.callId, call.priority * PRIORITY_WEIGHT + call.enqueuedAt,
         call.owner, call.line, call.priority, call.enqueuedAt);
     },
-    /** An available operator for an outbound call, reserved for it; null when nobody is free. */
-    async reserve(callId: string): Promise<string | null> {
-      return redis.deskReserve(k[0], k[1], k[2], k[3], k[4], callId);
+    /**
+     * An available operator for an outbound call, reserved for it; null when nobody is free, or when
+     * taking one would leave fewer than `keepFree` operators for the calls that come in.
+     */
+    async reserve(callId: string, keepFree = 0): Promise<string | null> {
+      return redis.deskReserve(k[0], k[1], k[2], k[3], k[4], callId, keepFree);
     },
     /** Gives every waiting call an available operator, while both last. */
     async dispatch(): Promise<Assignment[]> {

@@ -11,7 +11,7 @@ let centreId: string;
 let seq = 0;
 
 beforeAll(async () => {
-  t = await startTestApp({ dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: true, callsPerSecond: 50 } });
+  t = await startTestApp({ dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: true, callsPerSecond: 50, keepFreeOperators: 0 } });
   t.app.telephony.inbound.register({ name: 'sip', async bridge() {}, async hangup() {},
     async placeCall(req) { placed.push(req); return { providerCallId: `a4-${req.attemptId}` }; } });
   t.clock.set('2026-11-16T09:30:00Z');

@@ -12,7 +12,7 @@ let t: TestApp;
 const placed: OutboundCallRequest[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({ instanceId: 'survivor', dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: false } });
+  t = await startTestApp({ instanceId: 'survivor', dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: false, keepFreeOperators: 0 } });
   t.clock.set(NOW);
 });
 afterAll(async () => { await t.close(); });
@@ -51,7 +51,7 @@ describe('a dialer process killed mid-call', () => {
     const survivor = await createDialer({ pool: t.pool, redis: t.redis, clock: t.clock, log: (await import('pino')).default({ level: 'silent' }),
       inbound: t.app.telephony.inbound, contactLoss: contactLossService({ pool: t.pool, clock: t.clock }),
       config: { prefix: t.config.redisPrefix, provider: 'sip', neutralNumber: '+34900100900', ringTimeoutS: 20, callsPerSecond: 50,
-        horizonHours: 48, runWorkers: true, lockMs: LOCK_MS } });
+        horizonHours: 48, runWorkers: true, lockMs: LOCK_MS, keepFreeOperators: 0 } });
     try {
       t.clock.advance(3 * 60_000);
       await until(async () => { await survivor.reconcile(); return placed.length > 0; }, 20_000);

@@ -16,7 +16,7 @@ let centreId: string;
 beforeAll(async () => {
   api = await startFakeTwilioApi();
   t = await startTestApp({ publicBaseUrl: BASE, twilio: { accountSid: ACCOUNT, authToken: AUTH, apiBaseUrl: api.url },
-    dialer: { ...loadConfig({}).dialer, provider: 'twilio', workers: true, callsPerSecond: 50, neutralNumber: '+34910888000' } });
+    dialer: { ...loadConfig({}).dialer, provider: 'twilio', workers: true, callsPerSecond: 50, keepFreeOperators: 0, neutralNumber: '+34910888000' } });
   t.clock.set('2026-11-17T09:30:00Z'); // inside altaBody's Tuesday window
   coord = (await signIn(t, 'coordinator')).token;
   centreId = (await createCentre(t.pool)).id;

@@ -19,7 +19,7 @@ function rng(seed: number) {
 let t: TestApp;
 const placed: { req: OutboundCallRequest; at: Date }[] = [];
 beforeAll(async () => {
-  t = await startTestApp({ dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: false } });
+  t = await startTestApp({ dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: false, keepFreeOperators: 0 } });
   t.app.telephony.inbound.register({ name: 'sip', async bridge() {}, async hangup() {},
     async placeCall(req) { placed.push({ req, at: t.clock.now() }); return { providerCallId: `p-${placed.length}` }; } });
 });

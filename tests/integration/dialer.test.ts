@@ -25,7 +25,7 @@ let seq = 0;
 beforeAll(async () => {
   // Tuesday 17 November 2026, 10:30 in Madrid: inside the agreed window of altaBody (Tuesdays 10:00-12:00)
   t = await startTestApp({ dialer: { ...(await import('../../app/config.ts')).loadConfig({}).dialer, provider: 'sip', workers: true,
-    neutralNumber: '+34910999000', callsPerSecond: 50 } });
+    neutralNumber: '+34910999000', callsPerSecond: 50, keepFreeOperators: 0 } });
   t.clock.set('2026-11-17T09:30:00Z');
   t.app.telephony.inbound.register(fake.provider);
   coord = (await signIn(t, 'coordinator')).token;
@@ -181,5 +181,44 @@ describe('the agenda API', () => {
     const callNow = await t.app.inject({ method: 'POST', url: `/api/usuarias/${u.id}/call-now`, headers: bearer(coordToken) });
     expect(callNow.statusCode).toBe(409); // Monday: outside her Tuesday window
     t.clock.set('2026-11-17T09:30:00Z');
+  });
+});
+
+describe('post-emergency follow-ups', () => {
+  it('are planned daily after an emergency, in her hours on any weekday, and stop when the incident is closed', async () => {
+    t.clock.set('2026-11-17T09:30:00Z');
+    const u = await usuaria();
+    await operatorAvailable();
+    await operatorAvailable(); // the dialer may take one for a call still due today
+    const plan = await t.app.telephony.inbound.accept({ provider: 'sip', providerCallId: `em-${u.id}`, callerRaw: u.msisdn,
+      dialled: '+34900100100', receivedAt: t.clock.now() });
+    expect(plan.action).toBe('connect');
+    const operatorId = plan.action === 'connect' ? plan.operator.operatorId : '';
+    const filed = await t.app.inject({ method: 'POST', url: `/api/calls/${plan.callId}/disposition`, headers: bearer(tokens.get(operatorId)!),
+      payload: { kind: 'C', emergencyKind: 'alarma_agresion', level: 2, outcome: 'atendida' } });
+    expect(filed.statusCode).toBe(200);
+    await t.app.dialer.consumeEvents();
+    const { rows } = await t.pool.query(`select kind, planned_on, not_before from agenda_items where usuaria_id = $1 and kind = 'post_emergency'`, [u.id]);
+    // 24 h later (Wednesday, not one of her agreed weekdays), inside her hours
+    expect(rows).toEqual([{ kind: 'post_emergency', planned_on: '2026-11-18', not_before: new Date('2026-11-18T09:30:00Z') }]);
+    const close = await t.app.inject({ method: 'POST', url: `/api/incidents/${filed.json().incidentId}/close`, headers: bearer(coord),
+      payload: { resolution: 'Situación resuelta; la usuaria está con su hermana' } });
+    expect(close.statusCode).toBe(204);
+    const after = await t.pool.query(`select status from agenda_items where usuaria_id = $1 and kind = 'post_emergency'`, [u.id]);
+    expect(after.rows).toEqual([{ status: 'cancelled' }]);
+  });
+});
+
+describe('operators kept free for emergencies', () => {
+  it('never lets the dialer take the last free operators', async () => {
+    const desk = t.app.telephony.inbound.desk;
+    const all = await t.pool.query(`select id from users where role = 'operator'`);
+    for (const r of all.rows) await t.app.telephony.inbound.setPresence(r.id, 'away');
+    const a = await operatorAvailable();
+    expect(await desk.reserve('outbound-1', 1)).toBeNull(); // one free, one kept free: nobody for the dialer
+    const b = await operatorAvailable();
+    const taken = await desk.reserve('outbound-2', 1);
+    expect([a.userId, b.userId]).toContain(taken);
+    expect(await desk.reserve('outbound-3', 1)).toBeNull();
   });
 });
