@@ -122,25 +122,29 @@ export async function createDialer(d: DialerDeps) {
     },
     /**
      * Plans the next follow-up of everyone in service who has none planned, a batch per
-     * transaction. A batch's jobs are added once it has committed, while the next one is planned.
+     * transaction, two batches at a time (one computes while the other writes). A batch's jobs are
+     * added once that batch has committed.
      */
-    async planAll(batch = 2500): Promise<number> {
+    async planAll(batch = 2000): Promise<number> {
       let planned = 0;
-      let enqueued: Promise<void> = Promise.resolve();
-      try {
-        for (let after: string | null = null; ;) {
-          const ids = await agendaRepo(d.pool).needingFollowUp(batch, after);
-          if (!ids.length) return planned;
-          const items = await withTransaction(d.pool, (tx) => plan.planFollowUps(tx, ids, d.clock.now()));
-          await enqueued;
-          enqueued = enqueue(items);
-          enqueued.catch(() => undefined); // awaited before the next batch's, and at the end
-          planned += items.length;
-          after = ids.at(-1)!;
-        }
-      } finally {
-        await enqueued;
+      let failed: unknown = null;
+      const running = new Set<Promise<void>>();
+      const planBatch = async (ids: string[]) => {
+        const items = await withTransaction(d.pool, (tx) => plan.planFollowUps(tx, ids, d.clock.now()));
+        await enqueue(items);
+        planned += items.length;
+      };
+      for (let after: string | null = null; failed === null;) {
+        const ids = await agendaRepo(d.pool).needingFollowUp(batch, after);
+        if (!ids.length) break;
+        const p: Promise<void> = planBatch(ids).catch((err: unknown) => { failed ??= err; }).finally(() => running.delete(p));
+        running.add(p);
+        if (running.size >= 2) await Promise.race(running);
+        after = ids.at(-1)!;
       }
+      await Promise.all(running);
+      if (failed !== null) throw failed;
+      return planned;
     },
     consumeEvents: () => consumeDomainEvents(d.pool, outbound, plan, d.clock, enqueue),
     workers: [] as Worker[],

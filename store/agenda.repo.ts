@@ -46,6 +46,24 @@ export function agendaRepo(db: Queryable) {
       const { rows } = await db.query<PlanningFacts>({ name: 'agenda.facts', text: `${FACTS} where u.id = $1`, values: [usuariaId] });
       return rows[0] ?? null;
     },
+    /** The facts of several usuarias in one query (planning in batches); the ones not found are left out. */
+    async factsOf(usuariaIds: string[]): Promise<PlanningFacts[]> {
+      if (!usuariaIds.length) return [];
+      const { rows } = await db.query<PlanningFacts>({ name: 'agenda.facts_of', text: `${FACTS} where u.id = any($1::uuid[])`, values: [usuariaIds] });
+      return rows;
+    },
+    /**
+     * Opens a follow-up occasion for each usuaria that has no open one, in one statement; returns
+     * usuaria -> occasion for those opened here only (one open follow-up per usuaria, as openOccasion).
+     */
+    async openFollowUps(occasions: { usuariaId: string; plannedOn: string }[]): Promise<Map<string, string>> {
+      if (!occasions.length) return new Map();
+      const { rows } = await db.query<{ id: string; usuaria_id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on)
+        select u, 'followup', d from unnest($1::uuid[], $2::date[]) as x(u, d)
+        on conflict (usuaria_id) where status = 'open' and kind = 'followup' do nothing returning id, usuaria_id`,
+      [occasions.map((o) => o.usuariaId), occasions.map((o) => o.plannedOn)]);
+      return new Map(rows.map((r) => [r.usuaria_id, r.id]));
+    },
     /** The open occasion of this kind, or a new one. A follow-up occasion is unique while open. */
     async openOccasion(usuariaId: string, kind: ItemKind, plannedOn: string, incidentId: string | null = null): Promise<{ id: string; created: boolean }> {
       const { rows } = await db.query<{ id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on, incident_id)
@@ -57,8 +75,8 @@ export function agendaRepo(db: Queryable) {
       return { id: open.rows[0]!.id, created: false };
     },
     async occasion(id: string): Promise<{ id: string; usuariaId: string; kind: ItemKind; plannedOn: string; status: string; incidentId: string | null } | null> {
-      const { rows } = await db.query(`select id, usuaria_id as "usuariaId", kind, planned_on as "plannedOn", status, incident_id as "incidentId"
-        from followup_occasions where id = $1 for update`, [id]);
+      const { rows } = await db.query({ name: 'agenda.occasion', text: `select id, usuaria_id as "usuariaId", kind, planned_on as "plannedOn",
+        status, incident_id as "incidentId" from followup_occasions where id = $1 for update`, values: [id] });
       return rows[0] ?? null;
     },
     async openOccasions(usuariaId: string, kind?: ItemKind): Promise<{ id: string; kind: ItemKind; plannedOn: string }[]> {
@@ -73,10 +91,31 @@ export function agendaRepo(db: Queryable) {
       return rowCount === 1;
     },
     async insertItem(i: NewItem): Promise<AgendaItem> {
-      const { rows } = await db.query<ItemRow>(`insert into agenda_items (usuaria_id, kind, occasion_id, attempt, planned_on, not_before,
-        not_after, created_by, note, incident_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
-        [i.usuariaId, i.kind, i.occasionId, i.attempt, i.plannedOn, i.notBefore, i.notAfter, i.createdBy, i.note ?? null, i.incidentId ?? null]);
+      const { rows } = await db.query<ItemRow>({ name: 'agenda.insert_item', text: `insert into agenda_items (usuaria_id, kind, occasion_id,
+        attempt, planned_on, not_before, not_after, created_by, note, incident_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
+        values: [i.usuariaId, i.kind, i.occasionId, i.attempt, i.plannedOn, i.notBefore, i.notAfter, i.createdBy, i.note ?? null, i.incidentId ?? null] });
       return toAgendaItem(rows[0]!);
+    },
+    /**
+     * insertItem for many items, in one statement. Only what the database chose comes back (ids and
+     * creation times); the rest is what was written. A new item is live, so at most one per occasion.
+     */
+    async insertItems(items: NewItem[]): Promise<AgendaItem[]> {
+      if (!items.length) return [];
+      const col = <T>(f: (i: NewItem) => T) => items.map(f);
+      const { rows } = await db.query<{ id: string; occasion_id: string; created_at: Date }>(`insert into agenda_items (usuaria_id, kind,
+          occasion_id, attempt, planned_on, not_before, not_after, created_by, note, incident_id)
+        select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::smallint[], $5::date[], $6::timestamptz[], $7::timestamptz[],
+          $8::text[], $9::text[], $10::uuid[]) returning id, occasion_id, created_at`,
+      [col((i) => i.usuariaId), col((i) => i.kind), col((i) => i.occasionId), col((i) => i.attempt), col((i) => i.plannedOn),
+        col((i) => i.notBefore), col((i) => i.notAfter), col((i) => i.createdBy), col((i) => i.note ?? null), col((i) => i.incidentId ?? null)]);
+      const written = new Map(items.map((i) => [i.occasionId, i]));
+      return rows.map((r) => {
+        const i = written.get(r.occasion_id)!;
+        return { id: r.id, usuariaId: i.usuariaId, kind: i.kind, occasionId: i.occasionId, attempt: i.attempt, plannedOn: i.plannedOn,
+          notBefore: i.notBefore, notAfter: i.notAfter, status: 'planned', note: i.note ?? null, createdBy: i.createdBy, createdAt: r.created_at,
+          callAttemptId: null, outcome: null, incidentId: i.incidentId ?? null };
+      });
     },
     async item(id: string, forUpdate = false): Promise<AgendaItem | null> {
       const { rows } = await db.query<ItemRow>(`select * from agenda_items where id = $1${forUpdate ? ' for update' : ''}`, [id]);
@@ -84,6 +123,15 @@ export function agendaRepo(db: Queryable) {
     },
     async byCallAttempt(callAttemptId: string): Promise<AgendaItem | null> {
       const { rows } = await db.query<ItemRow>('select * from agenda_items where call_attempt_id = $1 for update', [callAttemptId]);
+      return rows[0] ? toAgendaItem(rows[0]) : null;
+    },
+    /**
+     * Moves the item of this call attempt out of `dialling`, once: byCallAttempt and transition in
+     * one statement. Null when no item of it is dialling (settled already, or never one).
+     */
+    async settleDialling(callAttemptId: string, to: ItemStatus, outcome: string): Promise<AgendaItem | null> {
+      const { rows } = await db.query<ItemRow>({ name: 'agenda.settle_dialling', text: `update agenda_items set status = $2, outcome = $3,
+        updated_at = now() where call_attempt_id = $1 and status = 'dialling' returning *`, values: [callAttemptId, to, outcome] });
       return rows[0] ? toAgendaItem(rows[0]) : null;
     },
     /** Moves an item from one status to another; false when it was not in `from` (someone else got there first). */
@@ -99,8 +147,8 @@ export function agendaRepo(db: Queryable) {
       return rowCount ?? 0;
     },
     async attemptsOf(occasionId: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from agenda_items where occasion_id = $1
-        and status in ('claimed', 'dialling', 'done', 'failed')`, [occasionId]);
+      const { rows } = await db.query<{ n: number }>({ name: 'agenda.attempts_of', text: `select count(*)::int as n from agenda_items
+        where occasion_id = $1 and status in ('claimed', 'dialling', 'done', 'failed')`, values: [occasionId] });
       return rows[0]!.n;
     },
     async setLastCommunication(usuariaId: string, at: Date): Promise<void> {

@@ -30,7 +30,8 @@ const sql = {
   insert: `insert into call_attempts (id, direction, line, kind, provider, provider_call_id, caller, usuaria_id, terminal_id,
       agenda_item_id, started_at)
     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-    on conflict (provider, provider_call_id) do nothing`,
+    on conflict (provider, provider_call_id) do nothing
+    returning *`,
   byProviderId: 'select * from call_attempts where provider = $1 and provider_call_id = $2',
   event: `insert into call_events (call_attempt_id, seq, status, at, detail) values ($1, $2, $3, $4, $5)
     on conflict (call_attempt_id, seq, status) do nothing`,
@@ -40,14 +41,29 @@ const sql = {
       ended_at = case when $3 and outcome is null then $4 else ended_at end,
       outcome = case when $3 and outcome is null then $5 else outcome end
     where id = $1`,
+  // byProviderId, event and apply in one statement (one round trip, atomic): the attempt as it was
+  // before this event, and whether the event is new
+  record: `with a as (select * from call_attempts where provider = $1 and provider_call_id = $2),
+    ev as (insert into call_events (call_attempt_id, seq, status, at, detail) select a.id, $3::int, $4::text, $5::timestamptz, $6::jsonb from a
+      on conflict (call_attempt_id, seq, status) do nothing returning call_attempt_id),
+    applied as (update call_attempts c set
+        answered_at = case when $7::boolean and c.answered_at is null then $5::timestamptz else c.answered_at end,
+        ended_at = case when $8::boolean and c.outcome is null then $5::timestamptz else c.ended_at end,
+        outcome = case when $8::boolean and c.outcome is null then $4::text else c.outcome end
+      -- an event that changes nothing (ringing, a later final) leaves the row alone: no new version, no lock
+      from ev where c.id = ev.call_attempt_id and (($7::boolean and c.answered_at is null) or ($8::boolean and c.outcome is null))
+      returning c.id)
+    select a.*, exists (select 1 from ev) as fresh from a`,
 };
 
 export function callsRepo(db: Queryable) {
   return {
     /** Writes the attempt once per provider call id; a repeated webhook finds the first row. */
     async insert(c: NewCallAttempt): Promise<CallAttempt> {
-      await db.query({ name: 'calls.insert', text: sql.insert, values: [c.id, c.direction, c.line, c.kind, c.provider,
-        c.providerCallId, c.caller, c.usuariaId, c.terminalId, c.agendaItemId ?? null, c.startedAt] });
+      const inserted = await db.query<CallAttemptRow>({ name: 'calls.insert', text: sql.insert, values: [c.id, c.direction, c.line,
+        c.kind, c.provider, c.providerCallId, c.caller, c.usuariaId, c.terminalId, c.agendaItemId ?? null, c.startedAt] });
+      if (inserted.rows[0]) return toCallAttempt(inserted.rows[0]);
+      // a repeated webhook: the first one's row
       const { rows } = await db.query<CallAttemptRow>({ name: 'calls.by_provider_id', text: sql.byProviderId, values: [c.provider, c.providerCallId] });
       return toCallAttempt(rows[0]!);
     },
@@ -65,6 +81,15 @@ export function callsRepo(db: Queryable) {
       if (rowCount === 0) return false;
       await db.query({ name: 'calls.apply', text: sql.apply, values: [attemptId, e.answered, e.final, e.at, e.status] });
       return true;
+    },
+    /**
+     * A provider event of the attempt with this call id, recorded once and folded into it as
+     * applyEvent does, in one statement. Null when no attempt has this call id (yet).
+     */
+    async recordEvent(provider: string, providerCallId: string, e: CallEventRecord): Promise<{ attempt: CallAttempt; fresh: boolean } | null> {
+      const { rows } = await db.query<CallAttemptRow & { fresh: boolean }>({ name: 'calls.record_event', text: sql.record,
+        values: [provider, providerCallId, e.seq, e.status, e.at, e.detail ?? null, e.answered, e.final] });
+      return rows[0] ? { attempt: toCallAttempt(rows[0]), fresh: rows[0].fresh } : null;
     },
     async setOperator(attemptId: string, operatorId: string): Promise<void> {
       await db.query('update call_attempts set operator_id = $2 where id = $1', [attemptId, operatorId]);

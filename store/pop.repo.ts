@@ -15,7 +15,7 @@ export interface PopRow {
   next_call: { kind: string; not_before: string } | null;
 }
 
-const sql = `select u.id, u.given_name, u.family_names, u.municipality, u.province_code, u.location_enc,
+const columns = `u.id, u.given_name, u.family_names, u.municipality, u.province_code, u.location_enc,
   e.code as expediente_code, e.status as expediente_status,
   (select json_build_object('level', level, 'assessed_on', assessed_on) from risk_assessments r where r.usuaria_id = u.id
      order by assessed_on desc, created_at desc limit 1) as risk,
@@ -33,14 +33,29 @@ const sql = `select u.id, u.given_name, u.family_names, u.municipality, u.provin
   (select coalesce(json_agg(x), '[]') from (select started_at, direction, line, kind, outcome from call_attempts ca
      where ca.usuaria_id = u.id order by started_at desc limit 5) x) as last_calls,
   (select json_build_object('kind', kind, 'not_before', not_before) from agenda_items ai
-     where ai.usuaria_id = u.id and ai.status = 'planned' order by not_before limit 1) as next_call
-  from usuarias u left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
-  where u.id = $1`;
+     where ai.usuaria_id = u.id and ai.status = 'planned' order by not_before limit 1) as next_call`;
+
+const sql = {
+  byUsuaria: `select ${columns}
+    from usuarias u left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
+    where u.id = $1`,
+  // caller identification and the pop in one round trip, on the partial unique index
+  // terminals_active_msisdn: a terminal not assigned to anybody identifies nobody
+  byMsisdn: `select t.id as terminal_id, ${columns}
+    from terminals t join usuarias u on u.id = t.usuaria_id
+    left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
+    where t.msisdn = $1 and t.status = 'active'`,
+};
 
 export function popRepo(db: Queryable) {
   return {
     async load(usuariaId: string): Promise<PopRow | null> {
-      const { rows } = await db.query<PopRow>({ name: 'pop.load', text: sql, values: [usuariaId] });
+      const { rows } = await db.query<PopRow>({ name: 'pop.load', text: sql.byUsuaria, values: [usuariaId] });
+      return rows[0] ?? null;
+    },
+    /** The pop of whoever holds the active terminal with this MSISDN (E.164), with that terminal's id. */
+    async loadByMsisdn(e164: string): Promise<(PopRow & { terminal_id: string }) | null> {
+      const { rows } = await db.query<PopRow & { terminal_id: string }>({ name: 'pop.by_msisdn', text: sql.byMsisdn, values: [e164] });
       return rows[0] ?? null;
     },
   };

@@ -31,6 +31,14 @@ export function callStateStore(redis: Redis, prefix: string, cipher: FieldCipher
       await redis.hset(key(callId), 'json', JSON.stringify(next));
       return next;
     },
+    /** Gives the call to an operator; returns it, and its pop, as the offer needs them (one read). */
+    async assign(callId: string, operatorId: string): Promise<{ call: LiveCall; pop: Pop | null } | null> {
+      const [json, sealed] = await redis.hmget(key(callId), 'json', 'pop');
+      if (!json) return null;
+      const call: LiveCall = { ...(JSON.parse(json) as LiveCall), operatorId };
+      await redis.hset(key(callId), 'json', JSON.stringify(call));
+      return { call, pop: sealed ? cipher.open<Pop>(Buffer.from(sealed, 'base64'), ctx(callId)) : null };
+    },
     async get(callId: string): Promise<LiveCall | null> {
       const json = await redis.hget(key(callId), 'json');
       return json ? (JSON.parse(json) as LiveCall) : null;

@@ -59,10 +59,8 @@ export function inboundService(d: InboundDeps) {
 
   async function identify(line: Line, caller: string | null): Promise<{ pop: Pop; terminalId: string | null }> {
     if (!caller) return { pop: unknownPop(line, null), terminalId: null };
-    const match = await terminalsRepo(d.pool).findActiveByMsisdn(caller);
-    if (!match) return { pop: unknownPop(line, caller), terminalId: null };
-    const row = await popRepo(d.pool).load(match.usuariaId);
-    return { pop: row ? buildPop(row, line, caller, d.cipher) : unknownPop(line, caller), terminalId: match.terminalId };
+    const row = await popRepo(d.pool).loadByMsisdn(caller);
+    return row ? { pop: buildPop(row, line, caller, d.cipher), terminalId: row.terminal_id } : { pop: unknownPop(line, caller), terminalId: null };
   }
 
   /** Identification and the record, under the store budget when the line is the emergency one. */
@@ -86,19 +84,19 @@ export function inboundService(d: InboundDeps) {
   }
 
   async function offerTo(a: Assignment): Promise<OperatorTarget | null> {
-    const call = await calls.update(a.callId, { operatorId: a.operatorId });
+    const assigned = await calls.assign(a.callId, a.operatorId);
     const target = await operators.target(a.operatorId);
-    if (!call || !target) return null;
-    const pop = await calls.pop(a.callId);
+    if (!assigned || !target) return null;
+    const { call, pop } = assigned;
     const waitedMs = d.clock.now().getTime() - call.arrivedAt;
     d.metrics.wait.observe({ line: call.line }, waitedMs / 1000);
     await d.hub.publish(a.operatorId, 'call.offered', { callId: a.callId, line: call.line, waitedMs, pop });
-    if (call.usuariaId) {
-      // the pop is a read of her ficha by this operator
-      await auditRepo(d.pool).write({ actor: { type: 'user', id: a.operatorId }, action: 'ficha.pop', usuariaId: call.usuariaId,
-        route: `${call.provider}:inbound`, detail: { callId: a.callId } }).catch((err: Error) => d.log.error({ err: err.message }, 'pop audit failed'));
-    }
-    await callsRepo(d.pool).setOperator(a.callId, a.operatorId).catch(() => undefined);
+    // two independent writes, at once: the pop is a read of her ficha by this operator, and the call is hers
+    await Promise.all([
+      call.usuariaId && auditRepo(d.pool).write({ actor: { type: 'user', id: a.operatorId }, action: 'ficha.pop', usuariaId: call.usuariaId,
+        route: `${call.provider}:inbound`, detail: { callId: a.callId } }).catch((err: Error) => d.log.error({ err: err.message }, 'pop audit failed')),
+      callsRepo(d.pool).setOperator(a.callId, a.operatorId).catch(() => undefined),
+    ]);
     return target;
   }
 
