@@ -9,6 +9,7 @@ type Bench = () => Promise<BenchResult>;
 // loaded lazily, so running one bench never imports (or type-loads) another's dependencies
 const BENCHES: Record<string, () => Promise<Bench>> = {
   lookup: async () => (await import('./lookup.ts')).run,
+  dialer: async () => (await import('./dialer.ts')).run,
   startup: async () => (await import('./startup.ts')).run,
 };
 
