@@ -234,14 +234,27 @@ export function inboundService(d: InboundDeps) {
   };
 
   /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
-  async function record(ev: CallEvent, final: boolean): Promise<void> {
+  async function record(ev: CallEvent, final: boolean, parkIfUnknown = true): Promise<boolean> {
     const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, { seq: ev.sequence, status: ev.state, at: ev.at,
       final, answered: ev.state === 'in_progress', detail: ev.detail ?? null });
-    if (!recorded) return pending.addEvent(ev);
+    if (!recorded) {
+      if (!parkIfUnknown) return false;
+      await pending.addEvent(ev);
+      // The dialer stores the provider's id, then takes the parked events. If it stored it between
+      // our lookup and our parking, it may have taken nothing: look again and take them ourselves.
+      // Either way each parked event is taken once (takeEvents reads and deletes in one step).
+      if (await callsRepo(d.pool).byProviderId(ev.provider, ev.providerCallId)) {
+        for (const parked of await pending.takeEvents(ev.provider, ev.providerCallId)) {
+          await record(parked, FINAL_STATES.includes(parked.state), false);
+        }
+      }
+      return false;
+    }
     const { attempt, fresh } = recorded;
     if (fresh && attempt.direction === 'outbound') {
       for (const listener of outboundListeners) await listener(attempt, ev);
     }
+    return true;
   }
 
   async function replan(callId: string, line: Line): Promise<InboundPlan> {
