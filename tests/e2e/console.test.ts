@@ -1,22 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { generate } from 'otplib';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../access/secrets.ts';
 import { usersRepo } from '../../store/users.repo.ts';
 import { registerTwilio, twilioConfigFrom } from '../../telephony/twilio/index.ts';
+import { openBrowser, requireChromium, SCREENSHOT_DIR } from '../helpers/browser.ts';
 import { altaBody, bearer, createCentre, PASSWORD, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** Where the screenshots stay after the run, for a person to look at. */
-const SCREENSHOT_DIR = path.join(os.tmpdir(), 'atenpro-e2e');
 
 // Twilio signs the public URL; plain http keeps the session cookie usable on 127.0.0.1
 const BASE = 'http://voz.centro.test';
@@ -30,14 +24,12 @@ let t: TestApp;
 let origin: string;
 let context: BrowserContext;
 let page: Page;
-let profileDir: string;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let operator: { username: string; id: string };
 let usuaria: { usuariaId: string; expedienteCode: string; msisdn: string };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/setup.sh (it installs Debian's chromium) or set CHROMIUM_PATH.`);
-  }
+  requireChromium();
   t = await startTestApp({ publicBaseUrl: BASE, twilio: { accountSid: ACCOUNT, authToken: AUTH, apiBaseUrl: 'http://127.0.0.1:9' } }, {
     // the composition root plugs Twilio in when an account is configured; register it here only if it did not
     async beforeReady(app, { config, clock, redis, cipher }) {
@@ -60,16 +52,12 @@ beforeAll(async () => {
     passwordHash: await hashPassword(PASSWORD), deviceUri: DEVICE });
   operator = { username, id: user.id };
 
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'atenpro-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS,
-    viewport: { width: 1600, height: 1100 }, locale: 'es-ES', timezoneId: 'Europe/Madrid' });
-  page = context.pages()[0] ?? (await context.newPage());
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  browser = await openBrowser('Europe/Madrid');
+  ({ context, page } = browser);
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await t?.close();
 });
 

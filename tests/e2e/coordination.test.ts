@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../access/secrets.ts';
@@ -12,13 +10,9 @@ import { contactLossService, SYSTEM_ACTOR, type ContactLossService } from '../..
 import { agendaRepo } from '../../store/agenda.repo.ts';
 import { withTransaction } from '../../store/db.ts';
 import { usersRepo } from '../../store/users.repo.ts';
+import { openBrowser, requireChromium, SCREENSHOT_DIR } from '../helpers/browser.ts';
 import { altaBody, bearer, createCentre, PASSWORD, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** Where the screenshots stay after the run, for a person to look at. */
-const SCREENSHOT_DIR = path.join(os.tmpdir(), 'atenpro-e2e');
 const ZONE = 'Europe/Madrid';
 const DAY = 86_400_000;
 
@@ -26,7 +20,7 @@ let t: TestApp;
 let origin: string;
 let context: BrowserContext;
 let page: Page;
-let profileDir: string;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let service: ContactLossService;
 let coordinatorToken: string;
 let centreId: string;
@@ -83,9 +77,7 @@ const stageOf = async (caseId: string) =>
   (await t.pool.query('select stage from contact_loss_cases where id = $1', [caseId])).rows[0].stage as string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/setup.sh (it installs Debian's chromium) or set CHROMIUM_PATH.`);
-  }
+  requireChromium();
   t = await startTestApp();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   origin = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
@@ -134,16 +126,12 @@ beforeAll(async () => {
     passwordHash: await hashPassword(PASSWORD) });
   coordinator = { username, id: user.id };
 
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'atenpro-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS,
-    viewport: { width: 1600, height: 1100 }, locale: 'es-ES', timezoneId: ZONE });
-  page = context.pages()[0] ?? (await context.newPage());
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  browser = await openBrowser(ZONE);
+  ({ context, page } = browser);
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await t?.close();
 });
 
