@@ -84,15 +84,16 @@ export function planner(hooks: ContactLossHooks) {
      */
     async noContact(tx: Queryable, item: AgendaItem, at: Date, now: Date): Promise<AgendaItem | null> {
       const repo = agendaRepo(tx);
-      const f = await repo.facts(item.usuariaId);
-      const occasion = await repo.occasion(item.occasionId);
+      const context = await repo.retryContext(item.occasionId, item.usuariaId);
+      const f = context?.facts;
+      const occasion = context?.occasion;
       if (!f || !occasion || occasion.status !== 'open') return null;
       if (item.kind === 'post_emergency') {
         await repo.closeOccasion(occasion.id, 'failed', at, SYSTEM);
         return this.nextPostEmergency(tx, item, at);
       }
       const policy = policyOf(f);
-      const retry = policy && retryOf(policy, at, await repo.attemptsOf(item.occasionId), f.absences, occasion.plannedOn);
+      const retry = policy && retryOf(policy, at, context.attempts, f.absences, occasion.plannedOn);
       if (retry) {
         return repo.insertItem({ usuariaId: item.usuariaId, kind: item.kind, occasionId: item.occasionId, attempt: item.attempt + 1,
           plannedOn: occasion.plannedOn, notBefore: retry.notBefore, notAfter: retry.notAfter, createdBy: SYSTEM });

@@ -84,6 +84,27 @@ export function agendaRepo(db: Queryable) {
         where usuaria_id = $1 and status = 'open' and ($2::text is null or kind = $2) for update`, [usuariaId, kind ?? null]);
       return rows;
     },
+    /**
+     * What settling an attempt without contact needs, in one round trip: her facts, the occasion
+     * (locked, as `occasion`) and how many attempts it has had (as `attemptsOf`). Null when the
+     * occasion does not exist. The count comes from the same statement as the lock: while an
+     * occasion is open only its one live item can change how many attempts it has.
+     */
+    async retryContext(occasionId: string, usuariaId: string): Promise<{ facts: PlanningFacts | null;
+      occasion: { id: string; usuariaId: string; kind: ItemKind; plannedOn: string; status: string; incidentId: string | null };
+      attempts: number } | null> {
+      const { rows } = await db.query<PlanningFacts & { o_id: string; o_usuaria_id: string; o_kind: ItemKind; o_planned_on: string;
+        o_status: string; o_incident_id: string | null; attempts: number }>({ name: 'agenda.retry_context', text: `select f.*, o.id as o_id,
+          o.usuaria_id as o_usuaria_id, o.kind as o_kind, o.planned_on as o_planned_on, o.status as o_status, o.incident_id as o_incident_id,
+          (select count(*)::int from agenda_items i where i.occasion_id = o.id and i.status in ('claimed', 'dialling', 'done', 'failed')) as attempts
+        from followup_occasions o left join lateral (${FACTS} where u.id = $2) f on true
+        where o.id = $1 for update of o`, values: [occasionId, usuariaId] });
+      const r = rows[0];
+      if (!r) return null;
+      const { o_id, o_usuaria_id, o_kind, o_planned_on, o_status, o_incident_id, attempts, ...facts } = r;
+      return { facts: facts.usuariaId ? facts : null, attempts,
+        occasion: { id: o_id, usuariaId: o_usuaria_id, kind: o_kind, plannedOn: o_planned_on, status: o_status, incidentId: o_incident_id } };
+    },
     /** Closes an occasion once; false when it was already closed. */
     async closeOccasion(id: string, status: 'contact' | 'failed' | 'cancelled', at: Date, by: string): Promise<boolean> {
       const { rowCount } = await db.query(`update followup_occasions set status = $2, closed_at = $3, closed_by = $4
