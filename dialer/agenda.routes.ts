@@ -88,9 +88,12 @@ export const agendaRoutes: FastifyPluginAsyncTypebox<AgendaRoutesOptions> = asyn
   });
 
   app.post('/api/usuarias/:id/reminders', { config: staff, schema: { tags, summary: 'A reminder call (cita, gestión) at a chosen time, in her window',
-    params: Type.Object({ id: Uuid }), body: Type.Object({ at: Type.String({ format: 'date-time' }), note: Type.String({ minLength: 3, maxLength: 300 }) },
-      { additionalProperties: false }) } },
-  async (req, reply) => reply.code(201).send(view(await planOne(req.params.id, 'reminder', new Date(req.body.at), req.body.note, actorOf(req).id))));
+    params: Type.Object({ id: Uuid }), body: Type.Object({ at: Type.String({ format: 'date-time' }), note: Type.String({ minLength: 3, maxLength: 300 }),
+      // Anexo IV step 5: a request to collaborate (a repair appointment) that fails with its retry escalates like lost contact
+      collaboration: Type.Optional(Type.Boolean({ default: true, description: 'Unanswered, it opens the contact-loss procedure (DOMAIN step 5)' })) },
+    { additionalProperties: false }) } },
+  async (req, reply) => reply.code(201).send(view(await planOne(req.params.id, 'reminder', new Date(req.body.at), req.body.note, actorOf(req).id,
+    req.body.collaboration ?? true))));
 
   app.post('/api/usuarias/:id/call-now', { config: staff, schema: { tags, summary: 'Call her now (inside her window): planned as a manual call, not as a follow-up occasion',
     params: Type.Object({ id: Uuid }) } },
@@ -98,17 +101,17 @@ export const agendaRoutes: FastifyPluginAsyncTypebox<AgendaRoutesOptions> = asyn
     const facts = await agendaRepo(pool).facts(req.params.id);
     const policy = facts && policyOf(facts);
     if (!policy || !isInside(policy.window, clock.now())) throw conflict('Ahora está fuera de la franja acordada con la usuaria.');
-    return reply.code(201).send(view(await planOne(req.params.id, 'reminder', clock.now(), 'Llamada manual', actorOf(req).id)));
+    return reply.code(201).send(view(await planOne(req.params.id, 'reminder', clock.now(), 'Llamada manual', actorOf(req).id, false)));
   });
 
-  async function planOne(usuariaId: string, kind: 'reminder', at: Date, note: string, by: string): Promise<AgendaItem> {
+  async function planOne(usuariaId: string, kind: 'reminder', at: Date, note: string, by: string, collaboration: boolean): Promise<AgendaItem> {
     const item = await withTransaction(pool, async (tx) => {
       const repo = agendaRepo(tx);
       const facts = await repo.facts(usuariaId);
       const policy = facts && policyOf(facts);
       if (!facts || !policy) throw notFound('La usuaria no tiene agenda acordada.');
       const plan = reminderAt(policy.window, at);
-      const occasion = await repo.openOccasion(usuariaId, kind, plan.plannedOn);
+      const occasion = await repo.openOccasion(usuariaId, kind, plan.plannedOn, null, collaboration);
       const created = await repo.insertItem({ usuariaId, kind, occasionId: occasion.id, attempt: 1, plannedOn: plan.plannedOn,
         notBefore: plan.notBefore, notAfter: plan.notAfter, createdBy: by, note });
       await auditRepo(tx).write({ actor: { type: 'user', id: by }, action: 'agenda.add', usuariaId, route: 'agenda', detail: { itemId: created.id, kind } });

@@ -6,6 +6,8 @@ import type { CallWindow, Weekday } from './window.ts';
 /** What the contact-loss procedure needs to hear from the dialer (dialer/contact-loss). */
 export interface ContactLossHooks {
   onOccasionFailed(tx: Queryable, usuariaId: string, at: Date): Promise<unknown>;
+  /** A request to collaborate (a reminder of a repair appointment) failed with its retries: Anexo IV step 5. */
+  onCollaborationFailed(tx: Queryable, usuariaId: string, at: Date): Promise<unknown>;
   onContact(tx: Queryable, usuariaId: string, at: Date): Promise<unknown>;
 }
 
@@ -99,6 +101,7 @@ export function planner(hooks: ContactLossHooks) {
           plannedOn: occasion.plannedOn, notBefore: retry.notBefore, notAfter: retry.notAfter, createdBy: SYSTEM });
       }
       await repo.closeOccasion(occasion.id, 'failed', at, SYSTEM);
+      if (occasion.collaboration && f.expedienteStatus === 'activa') await hooks.onCollaborationFailed(tx, item.usuariaId, at);
       if (item.kind !== 'followup' || !policy || f.expedienteStatus !== 'activa') return null;
       await hooks.onOccasionFailed(tx, item.usuariaId, at);
       return insertOccasion(tx, f, nextAfterFailedOccasion(policy, occasion.plannedOn, now, f.absences));

@@ -65,10 +65,12 @@ export function agendaRepo(db: Queryable) {
       return new Map(rows.map((r) => [r.usuaria_id, r.id]));
     },
     /** The open occasion of this kind, or a new one. A follow-up occasion is unique while open. */
-    async openOccasion(usuariaId: string, kind: ItemKind, plannedOn: string, incidentId: string | null = null): Promise<{ id: string; created: boolean }> {
-      const { rows } = await db.query<{ id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on, incident_id)
-        values ($1, $2, $3, $4) on conflict (usuaria_id) where status = 'open' and kind = 'followup' do nothing returning id`,
-        [usuariaId, kind, plannedOn, incidentId]);
+    /** `collaboration`: a request to collaborate (Anexo IV step 5) whose failure escalates like lost contact. */
+    async openOccasion(usuariaId: string, kind: ItemKind, plannedOn: string, incidentId: string | null = null,
+      collaboration = false): Promise<{ id: string; created: boolean }> {
+      const { rows } = await db.query<{ id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on, incident_id, collaboration)
+        values ($1, $2, $3, $4, $5) on conflict (usuaria_id) where status = 'open' and kind = 'followup' do nothing returning id`,
+        [usuariaId, kind, plannedOn, incidentId, collaboration]);
       if (rows[0]) return { id: rows[0].id, created: true };
       const open = await db.query<{ id: string }>(`select id from followup_occasions where usuaria_id = $1 and status = 'open' and kind = $2`,
         [usuariaId, kind]);
@@ -91,19 +93,20 @@ export function agendaRepo(db: Queryable) {
      * occasion is open only its one live item can change how many attempts it has.
      */
     async retryContext(occasionId: string, usuariaId: string): Promise<{ facts: PlanningFacts | null;
-      occasion: { id: string; usuariaId: string; kind: ItemKind; plannedOn: string; status: string; incidentId: string | null };
+      occasion: { id: string; usuariaId: string; kind: ItemKind; plannedOn: string; status: string; incidentId: string | null; collaboration: boolean };
       attempts: number } | null> {
       const { rows } = await db.query<PlanningFacts & { o_id: string; o_usuaria_id: string; o_kind: ItemKind; o_planned_on: string;
-        o_status: string; o_incident_id: string | null; attempts: number }>({ name: 'agenda.retry_context', text: `select f.*, o.id as o_id,
+        o_status: string; o_incident_id: string | null; o_collaboration: boolean; attempts: number }>({ name: 'agenda.retry_context', text: `select f.*, o.id as o_id,
           o.usuaria_id as o_usuaria_id, o.kind as o_kind, o.planned_on as o_planned_on, o.status as o_status, o.incident_id as o_incident_id,
+          o.collaboration as o_collaboration,
           (select count(*)::int from agenda_items i where i.occasion_id = o.id and i.status in ('claimed', 'dialling', 'done', 'failed')) as attempts
         from followup_occasions o left join lateral (${FACTS} where u.id = $2) f on true
         where o.id = $1 for update of o`, values: [occasionId, usuariaId] });
       const r = rows[0];
       if (!r) return null;
-      const { o_id, o_usuaria_id, o_kind, o_planned_on, o_status, o_incident_id, attempts, ...facts } = r;
-      return { facts: facts.usuariaId ? facts : null, attempts,
-        occasion: { id: o_id, usuariaId: o_usuaria_id, kind: o_kind, plannedOn: o_planned_on, status: o_status, incidentId: o_incident_id } };
+      const { o_id, o_usuaria_id, o_kind, o_planned_on, o_status, o_incident_id, o_collaboration, attempts, ...facts } = r;
+      return { facts: facts.usuariaId ? facts : null, attempts, occasion: { id: o_id, usuariaId: o_usuaria_id, kind: o_kind,
+        plannedOn: o_planned_on, status: o_status, incidentId: o_incident_id, collaboration: o_collaboration } };
     },
     /** Closes an occasion once; false when it was already closed. */
     async closeOccasion(id: string, status: 'contact' | 'failed' | 'cancelled', at: Date, by: string): Promise<boolean> {

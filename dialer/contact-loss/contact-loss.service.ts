@@ -9,7 +9,7 @@ import { withTransaction, type Pool, type Queryable } from '../../store/db.ts';
 import { outboxRepo } from '../../store/outbox.repo.ts';
 import { expedientesRepo } from '../../store/usuarias.repo.ts';
 import { DEFAULT_CONFIG, FAILED_OCCASIONS_TO_OPEN, open, recoveredViaSocialServices, step, type ContactLossConfig,
-  type Effect, type LossEvent, type Round, type Transition } from './machine.ts';
+  type Effect, type LossEvent, type LossOrigin, type Round, type Transition } from './machine.ts';
 
 /** Who caused a transition the dialer or its worker made; a person's transitions carry her user id. */
 export const SYSTEM_ACTOR = 'system:dialer';
@@ -84,6 +84,25 @@ export function contactLossService({ pool, clock, config }: ContactLossDeps) {
     return c;
   }
 
+  /** Two workers closing two occasions of hers at once must not both open a case. */
+  const lock = (tx: Queryable, usuariaId: string) => tx.query('select 1 from usuarias where id = $1 for update', [usuariaId]);
+
+  /** A new case may open only for a usuaria in service with none open. */
+  async function openable(tx: Queryable, usuariaId: string): Promise<boolean> {
+    if (await contactLossRepo(tx).openCaseOf(usuariaId)) return false;
+    return (await expedientesRepo(tx).openOf(usuariaId))?.status === 'activa';
+  }
+
+  async function openCase(tx: Queryable, usuariaId: string, round: Round, origin: LossOrigin, at: Date): Promise<LossCaseRecord> {
+    const repo = contactLossRepo(tx);
+    const [first, ...rest] = open(round, at, await repo.contactPersonsOf(usuariaId), cfg, origin);
+    let c = await repo.openCase(usuariaId, first!.state);
+    await repo.recordTransition({ caseId: c.id, from: null, to: first!.to, cause: first!.cause, actor: SYSTEM_ACTOR, at });
+    for (const effect of first!.effects) await perform(tx, c, effect, at);
+    for (const t of rest) c = await apply(tx, c, t, SYSTEM_ACTOR, at);
+    return c;
+  }
+
   const audit = (tx: Queryable, actor: Actor, route: string, action: string, c: LossCaseRecord, detail: Record<string, unknown>) =>
     auditRepo(tx).write({ actor: auditActor(actor), action, usuariaId: c.usuariaId, route, detail: { caseId: c.id, ...detail } });
 
@@ -95,21 +114,24 @@ export function contactLossService({ pool, clock, config }: ContactLossDeps) {
      * Opens a case when the loss qualifies and none is open; otherwise only reports the count.
      */
     async onOccasionFailed(tx: Queryable, usuariaId: string, at: Date): Promise<{ trailingFailed: number; opened: LossCaseRecord | null }> {
-      // two workers closing two occasions of hers at once must not both open a case
-      await tx.query('select 1 from usuarias where id = $1 for update', [usuariaId]);
-      const repo = contactLossRepo(tx);
-      const { failed } = await repo.trailingFailed(usuariaId);
-      if (await repo.openCaseOf(usuariaId)) return { trailingFailed: failed, opened: null };
-      const exp = await expedientesRepo(tx).openOf(usuariaId);
-      const round = exp?.status === 'activa' ? await roundOfNewLoss(tx, usuariaId, failed) : null;
-      if (!round) return { trailingFailed: failed, opened: null };
+      await lock(tx, usuariaId);
+      const { failed } = await contactLossRepo(tx).trailingFailed(usuariaId);
+      const round = await openable(tx, usuariaId) ? await roundOfNewLoss(tx, usuariaId, failed) : null;
+      return { trailingFailed: failed, opened: round ? await openCase(tx, usuariaId, round, 'followups', at) : null };
+    },
 
-      const [first, ...rest] = open(round, at, await repo.contactPersonsOf(usuariaId), cfg);
-      let c = await repo.openCase(usuariaId, first!.state);
-      await repo.recordTransition({ caseId: c.id, from: null, to: first!.to, cause: first!.cause, actor: SYSTEM_ACTOR, at });
-      for (const effect of first!.effects) await perform(tx, c, effect, at);
-      for (const t of rest) c = await apply(tx, c, t, SYSTEM_ACTOR, at);
-      return { trailingFailed: failed, opened: c };
+    /**
+     * Called by the dialer, in its transaction, when a request to collaborate (a reminder of a
+     * repair appointment) failed with its 24-hour retry: DOMAIN step 5, "then contact persons, then
+     * the same escalation". It opens a case at once, chained to the last one as a lost contact is.
+     */
+    async onCollaborationFailed(tx: Queryable, usuariaId: string, at: Date): Promise<LossCaseRecord | null> {
+      await lock(tx, usuariaId);
+      if (!(await openable(tx, usuariaId))) return null;
+      const repo = contactLossRepo(tx);
+      const last = await repo.lastClosedOf(usuariaId);
+      const chained = last && recoveredViaSocialServices(last) && (await repo.firstFollowupAfter(usuariaId, last.closedAt!)) !== 'contact';
+      return openCase(tx, usuariaId, chained ? Math.min(last.round + 1, 3) as Round : 1, 'collaboration', at);
     },
 
     /** She spoke with the centre: an open case closes as contact recovered (and says whether through social services). */

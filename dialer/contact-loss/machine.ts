@@ -53,7 +53,7 @@ export type Effect =
   | { kind: 'apply_baja'; cause: 'falta_contacto'; at: Date; by: string };
 
 export type TransitionCause =
-  | 'three_failed_followups' | 'loss_after_recovery' | 'third_consecutive_loss'
+  | 'three_failed_followups' | 'failure_to_collaborate' | 'loss_after_recovery' | 'third_consecutive_loss'
   | 'contact_persons_exhausted' | 'no_contact_persons' | 'social_services_intervened'
   | 'intervention_week_elapsed' | 'reply_deadline_passed'
   | 'contact_recovered' | 'contact_recovered_via_social_services'
@@ -121,11 +121,15 @@ export function dueAt(c: LossCase, config: ContactLossConfig = DEFAULT_CONFIG): 
   return c.interventionAt ? addDays(c.interventionAt, INTERVENTION_WEEK_DAYS, config.zone) : c.replyDeadline;
 }
 
+/** What opened a loss: three failed follow-up occasions (Anexo IV) or another failure to collaborate (DOMAIN step 5). */
+export type LossOrigin = 'followups' | 'collaboration';
+
 /**
  * Opens a case. Round 3 goes straight to a proposed baja; otherwise the contact persons are called
  * by priority, and with none on file the procedure moves on to social services at once.
  */
-export function open(round: Round, at: Date, persons: ContactPersonRef[], config: ContactLossConfig = DEFAULT_CONFIG): Transition[] {
+export function open(round: Round, at: Date, persons: ContactPersonRef[], config: ContactLossConfig = DEFAULT_CONFIG,
+  origin: LossOrigin = 'followups'): Transition[] {
   const blank: LossCase = { stage: 'contacting_persons', round, openedAt: at, replyDeadline: null, interventionAt: null,
     proposedAt: null, closedAt: null, decidedBy: null, decidedAt: null };
   if (round === 3) {
@@ -134,7 +138,7 @@ export function open(round: Round, at: Date, persons: ContactPersonRef[], config
   }
   const ordered = [...persons].sort((a, b) => a.priority - b.priority);
   const opened: Transition = { from: null, to: 'contacting_persons', note: null,
-    cause: round === 1 ? 'three_failed_followups' : 'loss_after_recovery', state: blank,
+    cause: round !== 1 ? 'loss_after_recovery' : origin === 'collaboration' ? 'failure_to_collaborate' : 'three_failed_followups', state: blank,
     effects: ordered.length ? [{ kind: 'create_person_tasks', persons: ordered }] : [] };
   if (ordered.length) return [opened];
   const next = notify(blank, at, 'no_contact_persons', config);

@@ -26,13 +26,17 @@ async function usuaria(over: Record<string, unknown> = {}) {
   return { id: res.json().usuariaId as string, msisdn: body.terminal.msisdn as string };
 }
 
+async function freeOperator(): Promise<void> {
+  const op = await signIn(t, 'operator');
+  await t.pool.query('update users set device_uri = $2 where id = $1', [op.userId, `sip:${op.userId.slice(0, 6)}@10.3.0.1`]);
+  await t.app.telephony.inbound.setPresence(op.userId, 'available');
+}
+
 /** Moves the clock to the next planned call of hers, lets the worker dial it, and lets it ring out. */
 async function nextCallUnanswered(usuariaId: string, msisdn: string): Promise<void> {
   const { rows: [next] } = await t.pool.query(`select id, not_before from agenda_items where usuaria_id = $1 and status = 'planned'`, [usuariaId]);
   t.clock.set(new Date(next.not_before.getTime() + 60_000));
-  const op = await signIn(t, 'operator');
-  await t.pool.query('update users set device_uri = $2 where id = $1', [op.userId, `sip:${op.userId.slice(0, 6)}@10.3.0.1`]);
-  await t.app.telephony.inbound.setPresence(op.userId, 'available');
+  await freeOperator();
   const before = placed.filter((p) => p.to === msisdn).length;
   await t.app.dialer.reconcile();
   await until(() => placed.filter((p) => p.to === msisdn).length > before);
@@ -81,5 +85,39 @@ describe('Anexo IV driven by the dialer', () => {
     expect(rows[0]).toMatchObject({ status: 'skipped', outcome: 'absence', occasion: 'cancelled' });
     // the first agreed weekday (Tuesday) after the absence ends
     expect(rows[1]).toMatchObject({ status: 'planned', planned_on: '2026-12-01', occasion: 'open' });
+  });
+
+  it('escalates an unanswered request to collaborate (a repair appointment) after its 24-hour retry, but not a manual call', async () => {
+    t.clock.set('2027-01-05T09:00:00Z'); // a Tuesday, before her window (10:00-12:00, Madrid)
+    // the usuarias of the tests above would share this window and its operators
+    await t.pool.query(`update agenda_items set status = 'cancelled' where status = 'planned'`);
+    const staff = coord = (await signIn(t, 'coordinator')).token; // weeks later: a new shift
+    const cases = async (id: string) => (await t.pool.query(`select c.round, c.stage, x.cause from contact_loss_cases c
+      join contact_loss_transitions x on x.case_id = c.id where c.usuaria_id = $1 order by x.at`, [id])).rows;
+
+    const manual = await usuaria();
+    t.clock.set('2027-01-05T09:45:00Z');
+    await freeOperator(); // "call her now" dials at once
+    const now = await t.app.inject({ method: 'POST', url: `/api/usuarias/${manual.id}/call-now`, headers: bearer(staff) });
+    expect(now.statusCode).toBe(201);
+    await until(() => placed.some((p) => p.to === manual.msisdn));
+    const first = placed.filter((p) => p.to === manual.msisdn).at(-1)!;
+    await t.app.telephony.inbound.event({ provider: 'sip', providerCallId: `a4-${first.attemptId}`, sequence: ++seq, state: 'no_answer', at: t.clock.now() });
+    await nextCallUnanswered(manual.id, manual.msisdn); // its retry
+    expect((await t.pool.query(`select status from followup_occasions where usuaria_id = $1`, [manual.id])).rows).toEqual([{ status: 'failed' }]);
+    expect(await cases(manual.id)).toEqual([]);
+
+    coord = (await signIn(t, 'coordinator')).token; // the next day's shift
+    const u = await usuaria();
+    const res = await t.app.inject({ method: 'POST', url: `/api/usuarias/${u.id}/reminders`, headers: bearer(coord),
+      payload: { at: '2027-01-12T09:15:00Z', note: 'Cita para reparar el terminal' } });
+    expect(res.statusCode).toBe(201);
+    await nextCallUnanswered(u.id, u.msisdn);
+    expect(await cases(u.id)).toEqual([]); // the first attempt alone does not escalate
+    await nextCallUnanswered(u.id, u.msisdn); // the retry, 24 h later or more, in her window
+    expect(await cases(u.id)).toEqual([{ round: 1, stage: 'contacting_persons', cause: 'failure_to_collaborate' }]);
+    const tasks = await t.pool.query(`select k.priority from contact_loss_tasks k join contact_loss_cases c on c.id = k.case_id
+      where c.usuaria_id = $1`, [u.id]);
+    expect(tasks.rows).toEqual([{ priority: 1 }]); // then her contact persons, by priority
   });
 });

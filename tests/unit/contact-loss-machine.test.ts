@@ -19,8 +19,12 @@ describe('opening a case', () => {
     { round: 2 as const, persons: [{ id: 'a', priority: 1 }], stages: ['contacting_persons'], cause: 'loss_after_recovery' },
     { round: 1 as const, persons: [], stages: ['contacting_persons', 'social_services_notified'], cause: 'three_failed_followups' },
     { round: 3 as const, persons: [{ id: 'a', priority: 1 }], stages: ['baja_proposed'], cause: 'third_consecutive_loss' },
-  ])('round $round with $persons.length contact persons -> $stages', ({ round, persons, stages, cause }) => {
-    const ts = open(round, T0, persons);
+    // DOMAIN step 5: another failure to collaborate runs the same escalation
+    { round: 1 as const, persons: [{ id: 'a', priority: 1 }], stages: ['contacting_persons'], cause: 'failure_to_collaborate', origin: 'collaboration' as const },
+    { round: 1 as const, persons: [], stages: ['contacting_persons', 'social_services_notified'], cause: 'failure_to_collaborate', origin: 'collaboration' as const },
+    { round: 2 as const, persons: [{ id: 'a', priority: 1 }], stages: ['contacting_persons'], cause: 'loss_after_recovery', origin: 'collaboration' as const },
+  ])('round $round with $persons.length contact persons -> $stages ($cause)', ({ round, persons, stages, cause, origin }) => {
+    const ts = open(round, T0, persons, undefined, origin);
     expect(ts.map((t) => t.to)).toEqual(stages);
     expect(ts[0]!.from).toBeNull();
     expect(ts[0]!.cause).toBe(cause);
