@@ -31,7 +31,12 @@ export type InboundPlan =
   /** Answer, record and end without an operator (the terminal's autochequeo). */
   | { action: 'answer_and_end'; callId: string; line: Line; message: string | null }
   /** Emergency with the store down: ring every operator device at once (fail open). */
-  | { action: 'connect_any'; callId: string; line: Line; operators: OperatorTarget[] };
+  | { action: 'connect_any'; callId: string; line: Line; operators: OperatorTarget[] }
+  /**
+   * Answer and run the IVR flow `flow` (ivr/flows). A `connect` in the flow comes back through
+   * InboundService.connectFromIvr and is then routed like an inbound call on that line.
+   */
+  | { action: 'ivr'; callId: string; line: Line; flow: string };
 
 /** Provider-neutral call states, in the order a call moves through them. */
 export type CallState = 'ringing' | 'waiting' | 'connecting' | 'in_progress' | 'completed' | 'busy' | 'no_answer'
@@ -68,6 +73,11 @@ export interface OutboundCallRequest {
    * call is answered, so nobody ever answers to silence.
    */
   operator?: OperatorTarget;
+  /**
+   * Run this IVR flow (ivr/flows: a control call, a reminder) when the call is answered, instead
+   * of putting it through to an operator. Never together with `operator`.
+   */
+  flow?: string;
 }
 
 /** The operations the rest of the service asks of a provider. */

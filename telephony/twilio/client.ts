@@ -76,8 +76,11 @@ export function twilioVoiceProvider({ config, callIdOf }: TwilioProviderOptions)
         ? { machineDetection: 'DetectMessageEnd', asyncAmd: 'true', asyncAmdStatusCallback: urls.amd(req.attemptId),
           asyncAmdStatusCallbackMethod: 'POST' }
         : {};
-      // with an operator reserved, the answered call goes straight to her phone; nothing is said first
-      const answer = req.operator ? { twiml: renderOutboundBridge(req.operator.device) } : { url: urls.outbound(req.attemptId), method: 'POST' };
+      // with an operator reserved, the answered call goes straight to her phone; nothing is said first.
+      // An IVR call (control call, reminder) starts its flow when answered (ivr.routes.ts).
+      const answer = req.operator ? { twiml: renderOutboundBridge(req.operator.device) }
+        : req.flow ? { url: urls.ivrStart(req.flow, req.attemptId, 'outbound'), method: 'POST' }
+        : { url: urls.outbound(req.attemptId), method: 'POST' };
       const call = await rest.calls.create({
         to: req.to, from: req.callerId, ...answer, timeout: req.ringTimeoutS,
         statusCallback: urls.status, statusCallbackMethod: 'POST', statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],

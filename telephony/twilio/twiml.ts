@@ -3,7 +3,7 @@ import { toE164 } from '../../common/phone.ts';
 import type { InboundPlan } from '../port.ts';
 import type { TwilioUrls } from './urls.ts';
 
-type VoiceResponse = InstanceType<typeof twilio.twiml.VoiceResponse>;
+export type VoiceResponse = InstanceType<typeof twilio.twiml.VoiceResponse>;
 
 export interface TwimlOptions {
   urls: TwilioUrls;
@@ -47,9 +47,10 @@ function enqueue(res: VoiceResponse, queue: string, message: string | null, o: T
   res.enqueue({ waitUrl: o.urls.hold, waitUrlMethod: 'POST' }, queue);
 }
 
-/** The TwiML for what the inbound service decided. */
-export function renderPlan(plan: InboundPlan, o: TwimlOptions): string {
+/** The TwiML for what the inbound service decided; `prelude` adds what is said first (an IVR's prompts). */
+export function renderPlan(plan: InboundPlan, o: TwimlOptions, prelude?: (res: VoiceResponse) => void): string {
   const res = new twilio.twiml.VoiceResponse();
+  prelude?.(res);
   switch (plan.action) {
     case 'connect':
       if (!dial(res, plan.callId, [plan.operator.device], o)) enqueue(res, plan.callId, o.waitMessage, o);
@@ -63,6 +64,9 @@ export function renderPlan(plan: InboundPlan, o: TwimlOptions): string {
     case 'answer_and_end':
       if (plan.message) res.say(SPANISH, plan.message);
       res.hangup();
+      break;
+    case 'ivr':
+      res.redirect({ method: 'POST' }, o.urls.ivrStart(plan.flow, plan.callId, 'inbound'));
       break;
   }
   return res.toString();

@@ -210,7 +210,7 @@ describe('Twilio inbound calls', () => {
 
   it('takes a caller who hangs up while waiting out of the queue and closes her attempt', async () => {
     const a = await incoming('+34611000001', LINES.general);
-    const b = await incoming('+34611000002', LINES.info);
+    const b = await incoming('+34611000002', LINES.general);
     expect(await inbound().desk.waiting()).toHaveLength(2);
     expect((await status(a.sid, 'completed', 2, 'Tue, 10 Nov 2026 10:00:30 +0000', { CallDuration: '30' })).statusCode).toBe(204);
     expect((await status(b.sid, 'canceled', 1, 'Tue, 10 Nov 2026 10:00:31 +0000')).statusCode).toBe(204);
