@@ -67,4 +67,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   log "node_modules up to date"
 fi
+# the IVR's Spanish prompts for the SIP media path (espeak-ng + sox); only new or changed texts are synthesised
+quiet node_modules/.bin/tsx ivr/prompts/cli.ts
+log "prompts ready"
 log "done"

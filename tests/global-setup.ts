@@ -8,6 +8,7 @@ import type { Embedded } from '../app/embedded.ts';
 import { createPool } from '../store/db.ts';
 import { migrate } from '../store/migrate.ts';
 import { withDatabase } from './helpers/db.ts';
+import { startTestRtpengine } from './helpers/rtpengine.ts';
 
 const TEMPLATE_DATABASE = 'atenpro_template';
 
@@ -18,6 +19,8 @@ declare module 'vitest' {
     /** The migrated database that tests clone (see tests/helpers/db.ts). */
     templateDatabase: string;
     redisUrl: string;
+    /** The run's rtpengine (ng address, and the relay of its DTMF events), or null when it is not installed. */
+    rtpengine: { ng: { host: string; port: number }; relayPort: number } | null;
   }
 }
 
@@ -88,6 +91,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('databaseUrl', databaseUrl);
     project.provide('templateDatabase', TEMPLATE_DATABASE);
     project.provide('redisUrl', process.env.REDIS_URL || redisServer!.url);
+    const rtpengine = await startTestRtpengine();
+    if (rtpengine) started.push(rtpengine);
+    project.provide('rtpengine', rtpengine && { ng: rtpengine.ng, relayPort: rtpengine.relayPort });
   } catch (err) {
     await teardown();
     throw err;
