@@ -9,6 +9,7 @@ import { withTransaction, type Pool } from '../store/db.ts';
 import { centresRepo, usuariasRepo } from '../store/usuarias.repo.ts';
 import { auditActor } from '../access/actor.ts';
 import { registerAlta, registerRealta } from './alta.ts';
+import { deliveryTestsService } from './delivery-tests.ts';
 import { readFicha } from './ficha.ts';
 import { terminalsService } from './terminals.ts';
 import { fichaUpdates } from './updates.ts';
@@ -28,6 +29,7 @@ const route = (req: FastifyRequest) => req.routeOptions.url!;
 export const casesRoutes: FastifyPluginAsyncTypebox<CasesRoutesOptions> = async (app, { pool, cipher, clock }) => {
   const updates = fichaUpdates(pool, cipher, clock);
   const terminals = terminalsService(pool);
+  const deliveryTests = deliveryTestsService(pool, clock);
   const tags = ['usuarias'];
 
   app.post('/api/centres', { config: { access: { roles: ['coordinator', 'admin'] } }, schema: { tags: ['centres'],
@@ -128,4 +130,9 @@ export const casesRoutes: FastifyPluginAsyncTypebox<CasesRoutesOptions> = async 
 
   app.post('/api/terminals/:id/return', { config: managers, schema: { tags: terminalTags, params: IdParams } },
     async (req) => terminals.markReturned(actorOf(req), route(req), req.params.id));
+
+  app.post('/api/terminals/:id/delivery-tests', { config: fieldEditors, schema: { tags: terminalTags,
+    summary: 'Record a delivery test call (§10.1 D): reception (centre to terminal) or emission (terminal to centre)',
+    params: IdParams, body: S.DeliveryTestInput } },
+  async (req, reply) => reply.code(201).send(await deliveryTests.record(actorOf(req), route(req), req.params.id, req.body)));
 };

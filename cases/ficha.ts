@@ -4,6 +4,7 @@ import { auditRepo } from '../store/audit.repo.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Queryable } from '../store/db.ts';
 import { usuariasRepo, type FichaRow } from '../store/usuarias.repo.ts';
+import { deliveryTestsOf } from './delivery-tests.ts';
 import { sealedFields } from './sealed.ts';
 
 type Json = Record<string, unknown>;
@@ -19,7 +20,8 @@ export async function readFicha(db: Queryable, cipher: FieldCipher, actor: Actor
   if (!row) throw notFound('Usuaria no encontrada.');
   // audited before anything leaves: a failed audit write fails the read
   await auditRepo(db).write({ actor: auditActor(actor), action: 'ficha.read', usuariaId: id, route });
-  return toFicha(row, cipher);
+  // the alta is shown incomplete until both delivery test calls of her terminal have succeeded
+  return { ...toFicha(row, cipher), deliveryTests: await deliveryTestsOf(db, id) };
 }
 
 function toFicha(r: FichaRow, cipher: FieldCipher) {

@@ -104,6 +104,12 @@ export const AltaInput = Type.Object({
   terminal: Type.Optional(TerminalInput),
 }, closed);
 
+/** §10.1 D: a test call made at the terminal's delivery, as the operator records it. */
+export const DeliveryTestInput = Type.Object({
+  kind: Lit('reception', 'emission'), result: Lit('ok', 'failed'),
+  at: Type.Optional(Type.String({ format: 'date-time', description: 'When the test call was made; now when left out' })),
+}, closed);
+
 export const BajaInput = Type.Object({ cause: Lit(...BAJA_CAUSES), bajaOn: Day, notes: OptStr(1000) }, closed);
 
 export type AltaInput = Static<typeof AltaInput>;
@@ -120,3 +126,4 @@ export type AgendaPolicyInput = Static<typeof AgendaPolicy>;
 export type AbsenceInput = Static<typeof Absence>;
 export type TerminalInput = Static<typeof TerminalInput>;
 export type BajaInput = Static<typeof BajaInput>;
+export type DeliveryTestInput = Static<typeof DeliveryTestInput>;

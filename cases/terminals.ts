@@ -4,6 +4,7 @@ import { conflict, invalid, notFound } from '../common/errors.ts';
 import { FieldErrors } from '../common/field-errors.ts';
 import { auditRepo } from '../store/audit.repo.ts';
 import { withTransaction, type Pool, type Queryable } from '../store/db.ts';
+import { technicalRepo } from '../store/technical.repo.ts';
 import { terminalLifecycleRepo, type Terminal, type TerminalStatus } from '../store/terminal-lifecycle.repo.ts';
 import { usuariasRepo } from '../store/usuarias.repo.ts';
 import { phone } from './normalise.ts';
@@ -62,7 +63,10 @@ export function terminalsService(pool: Pool) {
             { fields: [{ field: 'body.denunciaRef', message: 'Obligatoria cuando el terminal fue robado.' }] });
         }
         await repo.setStatus(old.id, STATUS_OF_REPLACED[reason], denunciaRef);
+        await technicalRepo(tx).cancelOpenControl(old.id);
         const created = await insertActive(tx, old.usuariaId, t, old.id);
+        // DECISION (DOMAIN.md): a control call after any repair or replacement
+        await technicalRepo(tx).oweControl(created.id, 'replacement');
         await audit(tx, actor, 'terminal.replace', route, old.usuariaId, { terminalId: created.id, replacedId: old.id, reason });
         return created;
       });
@@ -85,6 +89,8 @@ export function terminalsService(pool: Pool) {
           if (t.usuariaId && (await repo.activeOf(t.usuariaId))) throw conflict('La usuaria ya tiene otro terminal activo.');
         }
         const updated = await repo.setStatus(t.id, status, denunciaRef);
+        if (status === 'active' && t.status === 'in_repair') await technicalRepo(tx).oweControl(t.id, 'repair');
+        if (status !== 'active') await technicalRepo(tx).cancelOpenControl(t.id);
         await audit(tx, actor, 'terminal.status', route, t.usuariaId, { terminalId: t.id, status });
         return updated;
       });
@@ -96,6 +102,7 @@ export function terminalsService(pool: Pool) {
         const t = await repo.byId(terminalId, true);
         if (!t) throw notFound('Terminal no encontrado.');
         const updated = await repo.setStatus(t.id, 'returned', null);
+        await technicalRepo(tx).cancelOpenControl(t.id);
         await audit(tx, actor, 'terminal.return', route, t.usuariaId, { terminalId: t.id });
         return updated;
       });

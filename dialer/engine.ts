@@ -6,6 +6,7 @@ import { agendaRepo, type AgendaItem } from '../store/agenda.repo.ts';
 import { withTransaction, type Pool } from '../store/db.ts';
 import type { InboundService } from '../telephony/index.ts';
 import type { ProviderName } from '../telephony/port.ts';
+import { technicalControl, technicalJobs, DEFAULT_CONTROL_CONFIG, type ControlConfig } from './control/index.ts';
 import { consumeDomainEvents } from './events.ts';
 import { outboundCalls } from './outbound.ts';
 import { planner, type ContactLossHooks } from './planner.ts';
@@ -22,6 +23,8 @@ export interface DialerConfig {
   lockMs?: number;
   /** Operators left free for inbound calls: the dialer never takes the last ones. */
   keepFreeOperators: number;
+  /** Technical control: control calls, test calls, self-test supervision (dialer/control). */
+  control?: ControlConfig;
 }
 
 export interface DialerDeps {
@@ -67,6 +70,9 @@ export async function createDialer(d: DialerDeps) {
   const outbound = outboundCalls({ pool: d.pool, clock: d.clock, log: d.log, inbound: d.inbound, planner: plan,
     provider: config.provider, neutralNumber: config.neutralNumber, ringTimeoutS: config.ringTimeoutS, noOperatorRetryMs: 30_000, keepFreeOperators: config.keepFreeOperators, enqueue });
   d.inbound.onOutboundEvent((attempt, ev) => outbound.onEvent(attempt, ev));
+  const technicalQueue = technicalJobs({ connection: queueConnection, prefix: bull.prefix, clock: d.clock, log: d.log });
+  const control = technicalControl({ pool: d.pool, clock: d.clock, log: d.log, planner: plan, enqueue,
+    config: config.control ?? DEFAULT_CONTROL_CONFIG, scheduleTimeout: technicalQueue.scheduleTimeout });
 
   /**
    * A process that died after claiming an item but before the provider took the call leaves it
@@ -95,6 +101,9 @@ export async function createDialer(d: DialerDeps) {
     planner: plan,
     outbound,
     enqueue,
+    /** Technical control: the IVR reports control-flow outcomes here, the inbound path terminal calls. */
+    control,
+    technicalQueue: technicalQueue.queue,
     /** Recreates the job of every planned item due within the horizon; existing ids are ignored by BullMQ. */
     async reconcile(): Promise<number> {
       await recoverStuck();
@@ -153,6 +162,7 @@ export async function createDialer(d: DialerDeps) {
       await Promise.all(api.workers.map((w) => w.close()));
       await dialQueue.close();
       await maintenance.close();
+      await technicalQueue.close();
       (queueConnection as Redis).disconnect();
       (workerConnection as Redis).disconnect();
     },
@@ -174,6 +184,7 @@ export async function createDialer(d: DialerDeps) {
     await maintenance.upsertJobScheduler('plan', { every: RECONCILE_EVERY_MS * 5 }, { name: 'plan', data: { task: 'plan' }, opts: DONE });
     await maintenance.upsertJobScheduler('deadlines', { every: RECONCILE_EVERY_MS * 10 }, { name: 'deadlines', data: { task: 'deadlines' }, opts: DONE });
     await maintenance.upsertJobScheduler('events', { every: EVENTS_EVERY_MS }, { name: 'events', data: { task: 'events' }, opts: DONE });
+    api.workers.push(...(await technicalQueue.start(workerConnection, { supervise: () => control.supervise(), expire: (id) => control.expire(id) })));
   }
   return api;
 }

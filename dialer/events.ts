@@ -24,11 +24,12 @@ export async function consumeDomainEvents(pool: Pool, outbound: OutboundCalls, p
       const now = clock.now();
       let items: (AgendaItem | null)[] = [];
       if (e.kind === 'communication') {
-        items = attempt?.agendaItemId
-          ? await outbound.settleDisposition(tx, attempt, true, e.at)
-          : [await planner.contact(tx, e.usuaria_id, e.at, now)];
+        // she spoke with an operator: her clock restarts, also when her call's agenda item was settled
+        // before (a control call whose flow then put her through to a person)
+        items = (attempt?.agendaItemId ? await outbound.settleDisposition(tx, attempt, true, e.at) : null)
+          ?? [await planner.contact(tx, e.usuaria_id, e.at, now)];
       } else if (e.kind === 'answered_not_her' && attempt) {
-        items = await outbound.settleDisposition(tx, attempt, false, e.at);
+        items = await outbound.settleDisposition(tx, attempt, false, e.at) ?? [];
       } else if (e.kind === 'emergency_closed_call' && e.incident_id) {
         items = [await planner.postEmergency(tx, e.usuaria_id, e.incident_id, e.at)];
       }

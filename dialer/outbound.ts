@@ -98,15 +98,18 @@ export function outboundCalls(d: OutboundDeps) {
     },
 
     /** The operator filed an outbound call: she spoke with her, or someone else answered. Inside the caller's transaction. */
-    async settleDisposition(tx: Queryable, attempt: CallAttempt, contact: boolean, at: Date): Promise<AgendaItem[]> {
+    /** Null when the attempt's item was settled before (a control call's flow, then an operator). */
+    async settleDisposition(tx: Queryable, attempt: CallAttempt, contact: boolean, at: Date): Promise<AgendaItem[] | null> {
       return settleIn(tx, attempt, contact ? 'contacted' : 'answered_not_her', at);
     },
   };
 
   async function dial(job: Job<DialJob>, token: string | undefined, item: AgendaItem, msisdn: string, now: Date): Promise<string> {
     const attemptId = randomUUID();
-    const operatorId = await desk.reserve(attemptId, d.keepFreeOperators);
-    if (!operatorId) {
+    // a control call runs the IVR flow `control`: nobody is reserved for it (dialer/control)
+    const control = item.kind === 'control';
+    const operatorId = control ? null : await desk.reserve(attemptId, d.keepFreeOperators);
+    if (!control && !operatorId) {
       // progressive dialling: no free operator, no call; try again shortly, inside her window
       await job.moveToDelayed(Math.min(now.getTime() + d.noOperatorRetryMs, item.notAfter.getTime()), token);
       throw new DelayedError();
@@ -117,18 +120,18 @@ export function outboundCalls(d: OutboundDeps) {
         provider: d.provider!, providerCallId: `pending-${attemptId}`, caller: msisdn, usuariaId: item.usuariaId, terminalId: null,
         agendaItemId: item.id, startedAt: now });
       await tx.query('update agenda_items set call_attempt_id = $2 where id = $1', [item.id, attemptId]);
-      await callsRepo(tx).setOperator(attemptId, operatorId);
+      if (operatorId) await callsRepo(tx).setOperator(attemptId, operatorId);
       return true;
     });
     if (!claimed) {
-      await d.inbound.release(operatorId);
+      if (operatorId) await d.inbound.release(operatorId);
       return 'not_planned';
     }
-    const target = { operatorId, device: (await d.pool.query<{ device_uri: string }>('select device_uri from users where id = $1', [operatorId])).rows[0]!.device_uri };
+    const target = operatorId ? { operatorId, device: (await d.pool.query<{ device_uri: string }>('select device_uri from users where id = $1', [operatorId])).rows[0]!.device_uri } : undefined;
     const provider = d.inbound.provider(d.provider!)!;
     try {
       const { providerCallId } = await provider.placeCall({ to: msisdn, callerId: d.neutralNumber, attemptId, ringTimeoutS: d.ringTimeoutS,
-        detectMachine: true, operator: target });
+        detectMachine: true, ...(control ? { flow: 'control' } : { operator: target }) });
       await d.pool.query('update call_attempts set provider_call_id = $2 where id = $1', [attemptId, providerCallId]);
       await d.inbound.replayPending(d.provider!, providerCallId);
       d.log.info({ attemptId, jobId: job.id, to: maskPhone(msisdn) }, 'outbound call placed');
@@ -139,16 +142,16 @@ export function outboundCalls(d: OutboundDeps) {
         await agendaRepo(tx).transition(item.id, ['dialling'], 'planned');
         await tx.query(`update call_attempts set outcome = 'not_placed', ended_at = $2 where id = $1`, [attemptId, now]);
       });
-      await d.inbound.release(operatorId);
+      if (operatorId) await d.inbound.release(operatorId);
       throw err;
     }
   }
 
   /** Exactly once per attempt: the item moves out of `dialling` once, and only that run plans what follows. */
-  async function settleIn(tx: Queryable, attempt: CallAttempt, outcome: string, at: Date): Promise<AgendaItem[]> {
+  async function settleIn(tx: Queryable, attempt: CallAttempt, outcome: string, at: Date): Promise<AgendaItem[] | null> {
     const contact = outcome === 'contacted';
     const item = await agendaRepo(tx).settleDialling(attempt.id, contact ? 'done' : 'failed', outcome);
-    if (!item) return [];
+    if (!item) return null;
     const now = d.clock.now();
     let next: (AgendaItem | null)[];
     if (!contact) {
@@ -162,7 +165,7 @@ export function outboundCalls(d: OutboundDeps) {
   }
 
   async function settle(attempt: CallAttempt, outcome: string, at: Date): Promise<void> {
-    await d.enqueue(await withTransaction(d.pool, (tx) => settleIn(tx, attempt, outcome, at)));
+    await d.enqueue(await withTransaction(d.pool, async (tx) => await settleIn(tx, attempt, outcome, at) ?? []));
     // a reserved operator whose call never connected is free again at once
     if (attempt.operatorId && !attempt.answeredAt) await d.inbound.release(attempt.operatorId);
   }
