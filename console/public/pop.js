@@ -1,5 +1,6 @@
 // The screen-pop, section by section in the order DOMAIN.md fixes. Text only: no data as HTML.
 import { ago, formatDateTime, formatDay, formatPhone, h } from './dom.js';
+import { positionMap, POSITION_SOURCE } from './map.js';
 import { AGENDA_KIND, CALL_STATE, DIRECTION, EMERGENCY_KIND, KIND, LINE, RESOURCE_CATEGORY, RISK, YES_NO, label } from './labels.js';
 
 const NONE = (text) => h('p', { class: 'none' }, text);
@@ -111,8 +112,8 @@ function nextCall(next) {
 function position(p) {
   if (!p) return card('Última posición del terminal', NONE('Sin posición'));
   const where = `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}${p.accuracyM ? ` (±${Math.round(p.accuracyM)} m)` : ''}`;
-  return card('Última posición del terminal', facts([['Coordenadas', where], ['Recibida', `${formatDateTime(p.at)} · ${ago(p.at)}`],
-    ['Origen', p.source]]));
+  return card('Última posición del terminal', h('div', null, facts([['Coordenadas', where],
+    ['Tomada', `${formatDateTime(p.at)} · ${ago(p.at)}`], ['Origen', label(POSITION_SOURCE, p.source)]]), positionMap(p)), 'wide');
 }
 
 /** The whole pop as one element; `onOpenFicha(usuariaId)` opens her full ficha. */
