@@ -12,7 +12,7 @@ import { hashPassword, newToken, passwordProblem, tokenHash } from './secrets.ts
 export const SERVICE_SCOPES = ['usuarias:import', 'location:write'] as const;
 
 const Username = Type.String({ pattern: '^[a-zA-Z0-9._-]{3,40}$', description: 'letters, digits, . _ -' });
-const Role = Type.Union([Type.Literal('operator'), Type.Literal('coordinator'), Type.Literal('admin')]);
+const Role = Type.Union([Type.Literal('operator'), Type.Literal('coordinator'), Type.Literal('manager'), Type.Literal('admin')]);
 const Uuid = Type.String({ format: 'uuid' });
 const UserOut = Type.Object({ id: Uuid, username: Type.String(), displayName: Type.String(), role: Role });
 const LoginOk = Type.Object({
@@ -65,7 +65,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<AccessRoutesOptions> = asyn
   });
 
   app.post('/api/auth/logout', {
-    config: { access: { roles: ['operator', 'coordinator', 'admin'] } },
+    config: { access: { roles: ['operator', 'coordinator', 'manager', 'admin'] } },
     schema: { tags: ['auth'], response: { 204: Type.Null() } },
   }, async (req, reply) => {
     await logins.logout(requestToken(req)!);
@@ -74,7 +74,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<AccessRoutesOptions> = asyn
   });
 
   app.get('/api/auth/me', {
-    config: { access: { roles: ['operator', 'coordinator', 'admin'] } },
+    config: { access: { roles: ['operator', 'coordinator', 'manager', 'admin'] } },
     schema: { tags: ['auth'], response: { 200: UserOut } },
   }, async (req) => {
     const user = await usersRepo(pool).byId(actorOf(req).id);

@@ -1,6 +1,7 @@
 import type { Queryable } from './db.ts';
 
-export type Role = 'operator' | 'coordinator' | 'admin';
+/** `manager`: reads the statistics (aggregates only), never a ficha. */
+export type Role = 'operator' | 'coordinator' | 'manager' | 'admin';
 
 export interface User {
   id: string;

@@ -155,6 +155,7 @@ async function start() {
   if (me.status === 401) return location.replace('./');
   if (!me.ok) return setText($('session-banner'), me.data.message);
   if (me.data.role === 'coordinator') return location.replace('coordinacion.html');
+  if (me.data.role === 'manager') return location.replace('dashboard.html');
   $('who').textContent = me.data.displayName;
   $('logout').addEventListener('click', async () => {
     live?.close();

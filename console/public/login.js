@@ -5,7 +5,7 @@ import { $ } from './dom.js';
 const CONSOLE = 'operadora.html';
 const COORDINATION = 'coordinacion.html';
 /** Each profile to its own screen: operators take calls, coordinators run the agenda and Anexo IV. */
-const home = (user) => (user?.role === 'coordinator' ? COORDINATION : CONSOLE);
+const home = (user) => (user?.role === 'coordinator' ? COORDINATION : user?.role === 'manager' ? 'dashboard.html' : CONSOLE);
 const loginForm = $('login-form');
 const enrollForm = $('enroll-form');
 let enrollmentToken = null;

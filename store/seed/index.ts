@@ -6,8 +6,11 @@
 import type { FieldCipher } from '../crypto.ts';
 import { withTransaction, type Pool, type Queryable } from '../db.ts';
 import { BatchBuilder, writeBatch, type PreparedBatch } from './batch.ts';
+import { generateCallYear } from './call-year.ts';
+import { CallBatchBuilder, writeCallBatch } from './calls-batch.ts';
 import { isoDate } from './dates.ts';
-import { allCentres } from './geography.ts';
+import { allCentres, centreCode } from './geography.ts';
+import type { SeedZone } from './zones.ts';
 import { generateUsuaria, type GenerateContext } from './generate.ts';
 import { syntheticDni, terminalMsisdn } from './identity.ts';
 
@@ -20,9 +23,11 @@ export interface SeedOptions {
   /** Batches written concurrently, each in its own transaction (default 2, one per core here). */
   writers?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Also write each new usuaria's year of calls up to `now` (store/seed/call-year.ts). */
+  callsYear?: boolean;
 }
 
-export interface SeedResult { usuarias: number; centres: number; ms: number }
+export interface SeedResult { usuarias: number; centres: number; ms: number; calls: number }
 
 /** Creates the social services centre of every known municipality once; returns code -> id. */
 export async function ensureCentres(db: Queryable): Promise<Map<string, string>> {
@@ -72,23 +77,33 @@ export async function seedUsuarias(pool: Pool, cipher: FieldCipher, opts: SeedOp
   const write = { centreIds, spare, skipForeignKeyChecks: await isSuperuser(pool) };
 
   // yields every few usuarias so the previous batch's statements keep flowing meanwhile
-  const prepare = async (from: number): Promise<PreparedBatch> => {
+  const prepare = async (from: number): Promise<{ batch: PreparedBatch; calls: CallBatchBuilder | null }> => {
     const builder = new BatchBuilder(cipher);
+    const calls = opts.callsYear ? new CallBatchBuilder() : null;
     for (let i = from; i < Math.min(from + size, total); i++) {
-      builder.add(generateUsuaria(ctx, { usuaria: base.usuarias + i, terminal: base.terminals + i }));
+      const u = generateUsuaria(ctx, { usuaria: base.usuarias + i, terminal: base.terminals + i });
+      builder.add(u);
+      calls?.add(u.id, generateCallYear({ seed: ctx.seed, nowMs: ctx.nowMs }, u, base.usuarias + i),
+        u.contacts.map((c) => c.priority).sort((a, b) => a - b),
+        { province: u.provinceCode, municipality: u.municipality, zone: u.agenda.zone as SeedZone,
+          centreId: centreIds.get(centreCode(u.provinceCode, u.municipalityIndex))! });
       if (i % 50 === 49) await new Promise(setImmediate);
     }
-    return builder.build();
+    return { batch: builder.build(), calls };
   };
 
   // two transactions in flight let Postgres use both cores while the next batch is generated
   const inFlight = new Set<Promise<void>>();
   let done = 0;
+  let callCount = 0;
   for (let from = 0; from < total; from += size) {
-    const batch = await prepare(from);
+    const { batch, calls } = await prepare(from);
     while (inFlight.size >= writers) await Promise.race(inFlight);
     const count = batch.usuarias.size;
-    const writing = withTransaction(pool, (tx) => writeBatch(tx, batch, write)).then(() => {
+    // the calls go in their own transaction, so the province counters the usuarias lock are not held meanwhile
+    const writing = withTransaction(pool, (tx) => writeBatch(tx, batch, write)).then(async () => {
+      if (calls) await withTransaction(pool, (tx) => writeCallBatch(tx, calls, write.skipForeignKeyChecks));
+      callCount += calls?.calls ?? 0;
       done += count;
       opts.onProgress?.(done, total);
     });
@@ -97,7 +112,19 @@ export async function seedUsuarias(pool: Pool, cipher: FieldCipher, opts: SeedOp
     writing.then(() => inFlight.delete(writing), () => undefined);
   }
   await Promise.all(inFlight);
-  return { usuarias: total, centres: centreIds.size, ms: Math.round(performance.now() - started) };
+  if (opts.callsYear) await afterCalls(pool);
+  return { usuarias: total, centres: centreIds.size, ms: Math.round(performance.now() - started), calls: callCount };
+}
+
+/**
+ * The managers' rollups from scratch (the batches deferred them: migration 005), and fresh planner
+ * statistics for the tables that just grew by millions of rows.
+ */
+async function afterCalls(pool: Pool): Promise<void> {
+  await pool.query('select report_rebuild()');
+  for (const table of ['call_attempts', 'agenda_items', 'followup_occasions', 'incidents', 'expedientes', 'terminals', 'usuarias']) {
+    await pool.query(`analyze ${table}`);
+  }
 }
 
 /** `n` MSISDNs of active terminals chosen at random, for lookups in benchmarks and demos. */

@@ -1,0 +1,182 @@
+/**
+ * `reports`: the managers' dashboard over a year of calls of 100k usuarias (about 5 million call
+ * attempts, written by the seed generator). Every request the dashboard makes when it opens, with
+ * no filter and with a province filter, p50/p99 over HTTP (inject, a manager's session); each
+ * against its floor: the same answer read back from a table that holds it precomputed, through the
+ * same app, auth and session. Then the upkeep of the rollups per finished call.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { newToken, tokenHash } from '../access/secrets.ts';
+import { loadConfig } from '../app/config.ts';
+import { createRegistry } from '../app/health.routes.ts';
+import { buildApp } from '../app/server.ts';
+import { systemClock } from '../common/clock.ts';
+import { createLogger } from '../common/log.ts';
+import { REPORT_READERS } from '../reports/index.ts';
+import type { Pool } from '../store/db.ts';
+import { seedUsuarias } from '../store/seed/index.ts';
+import { sessionsRepo, usersRepo } from '../store/users.repo.ts';
+import { msSince, percentile, round, startStack, writeResult, type BenchResult, type Figures } from './lib.ts';
+
+const DAY = 86_400_000;
+/** What the dashboard asks for when it opens: every figure for the whole selection, and the drill-down table's. */
+const TOTALS = ['census', 'calls', 'followups', 'answer-times', 'emergencies', 'contact-loss', 'selftest-overdue', 'outside-window'];
+const DRILL = ['census', 'calls', 'followups', 'answer-times', 'emergencies', 'outside-window'];
+/** Madrid: the province with the most usuarias, so the heaviest province filter. */
+const PROVINCE = '28';
+
+interface Request { key: string; url: string }
+
+function requests(from: string, to: string): Request[] {
+  const out: Request[] = [];
+  for (const [scope, place, by] of [['all', '', 'province'], ['province', `&province=${PROVINCE}`, 'municipality']] as const) {
+    const base = `from=${from}&to=${to}&grain=month${place}`;
+    out.push({ key: `filters_${scope}`, url: `/api/reports/filters${scope === 'province' ? `?province=${PROVINCE}` : ''}` });
+    for (const f of TOTALS) out.push({ key: `${f}_${scope}`, url: `/api/reports/${f}?${base}&by=none` });
+    for (const f of DRILL) out.push({ key: `${f}_by_${by}_${scope}`, url: `/api/reports/${f}?${base}&by=${by}` });
+  }
+  return out;
+}
+
+/** A manager with a live session, without the sign-in ceremony. */
+async function managerToken(pool: Pool): Promise<string> {
+  const user = await usersRepo(pool).create({ username: `bench-${randomBytes(3).toString('hex')}`, displayName: 'Bench',
+    role: 'manager', passwordHash: 'x' });
+  const token = newToken('ses');
+  await sessionsRepo(pool).create(user.id, tokenHash(token), 'session', new Date(Date.now() + DAY));
+  return token;
+}
+
+/** The floor: the same response body, precomputed, read by key with one indexed query, through the same app and auth. */
+function floorRoute(app: FastifyInstance, pool: Pool): void {
+  app.get<{ Params: { key: string } }>('/api/bench/precomputed/:key', { config: { access: { roles: REPORT_READERS } }, schema: { hide: true } },
+    async (req, reply) => {
+      const { rows } = await pool.query<{ body: string }>({ name: 'bench.precomputed',
+        text: 'select body from bench_precomputed where key = $1', values: [req.params.key] });
+      return reply.type('application/json; charset=utf-8').send(rows[0]!.body);
+    });
+}
+
+async function timed(app: FastifyInstance, url: string, token: string): Promise<{ ms: number; body: string }> {
+  const t = process.hrtime.bigint();
+  const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  const ms = msSince(t);
+  if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+  return { ms, body: res.body };
+}
+
+/** p50/p99 of every request and of its floor, alternating which goes first. */
+async function measureRequests(app: FastifyInstance, pool: Pool, token: string, reqs: Request[], reps: number): Promise<Figures> {
+  await pool.query('create table if not exists bench_precomputed (key text primary key, body text not null)');
+  for (const r of reqs) {
+    const { body } = await timed(app, r.url, token);
+    await pool.query('insert into bench_precomputed (key, body) values ($1, $2) on conflict (key) do update set body = excluded.body', [r.key, body]);
+  }
+  await pool.query('analyze bench_precomputed');
+  const samples = new Map(reqs.map((r) => [r.key, { real: [] as number[], floor: [] as number[] }]));
+  for (let i = 0; i < reps + 2; i++) {
+    for (const r of reqs) {
+      const s = samples.get(r.key)!;
+      const real = () => timed(app, r.url, token).then((x) => i >= 2 && s.real.push(x.ms));
+      const floor = () => timed(app, `/api/bench/precomputed/${r.key}`, token).then((x) => i >= 2 && s.floor.push(x.ms));
+      if (i % 2) { await real(); await floor(); } else { await floor(); await real(); }
+    }
+  }
+  const figures: Figures = {};
+  let worst = 0;
+  let worstRatio = 0;
+  for (const [key, s] of samples) {
+    const p99 = percentile(s.real, 99);
+    const floorP99 = percentile(s.floor, 99);
+    const name = key.replaceAll('-', '_');
+    Object.assign(figures, { [`${name}_p50_ms`]: round(percentile(s.real, 50)), [`${name}_p99_ms`]: round(p99),
+      [`${name}_floor_p99_ms`]: round(floorP99), [`ratio_${name}_p99`]: round(p99 / floorP99, 2) });
+    worst = Math.max(worst, p99);
+    worstRatio = Math.max(worstRatio, p99 / floorP99);
+  }
+  return { p99_ms: round(worst), ratio_p99: round(worstRatio, 2), ...figures };
+}
+
+/**
+ * The rollups' upkeep: finished calls written as the telephony layer writes them (started, then
+ * ended, then filed: three statements, each its own transaction), with the report triggers on and
+ * with them deferred and the snapshot given; the difference per call is what the rollups cost.
+ */
+async function measureUpkeep(pool: Pool, calls: number): Promise<Figures> {
+  const { rows: people } = await pool.query<{ id: string; province_code: string; municipality: string; centre_id: string }>(
+    `select u.id, u.province_code, u.municipality, e.centre_id from usuarias u join expedientes e on e.usuaria_id = u.id
+     where e.status = 'activa' order by random() limit $1`, [Math.min(calls, 5000)]);
+  const client = await pool.connect();
+  const times = { on: [] as number[], off: [] as number[] };
+  try {
+    for (let i = 0; i < calls; i++) {
+      const p = people[i % people.length]!;
+      const deferred = i % 2 === 1;
+      const id = randomUUID();
+      const started = new Date(Date.now() - 600_000);
+      const t = process.hrtime.bigint();
+      await client.query('begin');
+      if (deferred) await client.query(`set local atenpro.reports_deferred = 'on'`);
+      await client.query({ name: `bench.start.${deferred}`, text: deferred
+        ? `insert into call_attempts (id, direction, line, kind, provider, provider_call_id, usuaria_id, started_at,
+            rep_province, rep_municipality, rep_centre_id) values ($1::uuid, 'inbound', 'general', 'A', 'sip', $1::text, $2, $3, $4, $5, $6)`
+        : `insert into call_attempts (id, direction, line, kind, provider, provider_call_id, usuaria_id, started_at)
+            values ($1::uuid, 'inbound', 'general', 'A', 'sip', $1::text, $2, $3)`,
+      values: deferred ? [id, p.id, started, p.province_code, p.municipality, p.centre_id] : [id, p.id, started] });
+      await client.query('commit');
+      await client.query('begin');
+      if (deferred) await client.query(`set local atenpro.reports_deferred = 'on'`);
+      await client.query({ name: 'bench.end', text: `update call_attempts set answered_at = started_at + interval '12 seconds',
+        ended_at = started_at + interval '5 minutes', outcome = 'completed' where id = $1`, values: [id] });
+      await client.query('commit');
+      await client.query('begin');
+      if (deferred) await client.query(`set local atenpro.reports_deferred = 'on'`);
+      await client.query({ name: 'bench.file', text: `update call_attempts set disposition = '{"kind":"A","outcome":"atendida"}' where id = $1`,
+        values: [id] });
+      await client.query('commit');
+      (deferred ? times.off : times.on).push(msSince(t));
+    }
+  } finally {
+    client.release();
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { upkeep_ms_per_call: round(Math.max(0, mean(times.on) - mean(times.off))), call_write_ms_per_call: round(mean(times.off)),
+    call_write_with_rollups_p99_ms: round(percentile(times.on, 99)) };
+}
+
+export async function run(): Promise<BenchResult> {
+  const usuarias = Number(process.env.BENCH_USUARIAS ?? 100_000);
+  const reps = Number(process.env.BENCH_REPS ?? 50);
+  const upkeepCalls = Number(process.env.BENCH_UPKEEP_CALLS ?? 4000);
+  const stack = await startStack();
+  try {
+    console.log(`reports: seeding ${usuarias} usuarias and their year of calls...`);
+    const seeded = await seedUsuarias(stack.pool, stack.cipher, { usuarias, seed: 42, callsYear: true,
+      onProgress: (done, total) => { if (done % 10_000 < 1000) console.log(`reports: seeded ${done}/${total}`); } });
+    await stack.pool.query('vacuum analyze');
+    await stack.pool.query('checkpoint').catch(() => undefined); // needs pg_checkpoint on a shared server
+    const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', REDIS_PREFIX: `bench-reports-${randomBytes(3).toString('hex')}`,
+      DIALER_WORKERS: 'false' });
+    const app = await buildApp({ config, pool: stack.pool, redis: stack.redis, cipher: stack.cipher, clock: systemClock,
+      logger: createLogger('warn'), registry: createRegistry() });
+    floorRoute(app, stack.pool);
+    await app.ready();
+    try {
+      const token = await managerToken(stack.pool);
+      const to = new Date().toISOString().slice(0, 10);
+      const from = new Date(Date.now() - 364 * DAY).toISOString().slice(0, 10);
+      console.log(`reports: ${seeded.calls} call attempts in ${round(seeded.ms / 1000, 1)} s; measuring the dashboard's requests...`);
+      const requestFigures = await measureRequests(app, stack.pool, token, requests(from, to), reps);
+      console.log('reports: measuring the rollups\' upkeep...');
+      const upkeep = await measureUpkeep(stack.pool, upkeepCalls);
+      return await writeResult('reports', { usuarias, call_attempts: seeded.calls, reps, upkeep_calls: upkeepCalls }, {
+        ...requestFigures, ...upkeep, seed_s: round(seeded.ms / 1000, 1),
+      }, { p99_ms: { max: 300 }, ratio_p99: { max: 3 }, upkeep_ms_per_call: { max: 1 } });
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,41 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { reportsRepo } from '../store/reports.repo.ts';
+import { centreNames, PLACE_COLUMNS, type Figure } from './figure.ts';
+import { placeOf, PlaceFields } from './filters.ts';
+
+const OUTCOMES = [
+  ['atendida', 'o_atendida', 'habló con el centro'], ['sinVoz', 'o_sin_voz', 'sin voz'], ['colgada', 'o_colgada', 'colgada'],
+  ['equivocada', 'o_equivocada', 'equivocada'], ['prueba', 'o_prueba', 'prueba'], ['noEsElla', 'o_no_es_ella', 'contestó otra persona'],
+  ['contestador', 'o_contestador', 'contestador'], ['completada', 'o_completada', 'terminada sin tipificar (autochequeos incluidos)'],
+  ['noContesta', 'o_no_contesta', 'no contesta o abandonada'], ['ocupado', 'o_ocupado', 'ocupado'], ['fallida', 'o_fallida', 'fallida o no cursada'],
+] as const;
+
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** §10.1: calls of each kind (A inbound, B follow-up, C emergency, D technical control) and what became of them. */
+export const callsFigure: Figure = {
+  name: 'calls',
+  title: 'Llamadas por tipo y resultado',
+  description: 'Ended call attempts by direction, line and kind (A, B, C, D; "-" not yet filed), with one count per outcome. '
+    + 'The outcome is the operator\'s filing when there is one, else how the call ended.',
+  row: Type.Object({
+    ...PlaceFields,
+    direction: Type.String({ description: 'inbound | outbound' }),
+    line: Type.String({ description: 'emergency | general | selftest | info | outbound' }),
+    kind: Type.String({ description: "A | B | C | D, '-' when not filed" }),
+    calls: count('ended attempts'),
+    answered: count('answered by a person or an operator'),
+    ...Object.fromEntries(OUTCOMES.map(([k, , d]) => [k, count(d)])),
+  }),
+  columns: [...PLACE_COLUMNS,
+    { key: 'direction', header: 'sentido', kind: 'dim' }, { key: 'line', header: 'linea', kind: 'dim' },
+    { key: 'kind', header: 'tipo', kind: 'dim' }, { key: 'calls', header: 'llamadas', kind: 'count' },
+    { key: 'answered', header: 'contestadas', kind: 'count' },
+    ...OUTCOMES.map(([k]) => ({ key: k, header: k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), kind: 'count' as const }))],
+  async compute({ db }, f) {
+    const rows = await reportsRepo(db).calls(f);
+    const centres = await centreNames(db, rows);
+    return rows.map((r) => ({ ...placeOf(r, centres), direction: r.direction, line: r.line, kind: r.kind, calls: r.calls,
+      answered: r.answered, ...Object.fromEntries(OUTCOMES.map(([k, col]) => [k, r[col]])) }));
+  },
+};

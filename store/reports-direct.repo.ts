@@ -1,0 +1,156 @@
+import type { Queryable } from './db.ts';
+import { named, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
+
+/**
+ * Figures read straight from tables that stay small or are read by index (expedientes, incidents,
+ * contact-loss cases, terminals): none of them touches call_attempts. Stocks (who is active, open
+ * cases, terminals) are placed where she lives and the centre that follows her now; incidents
+ * where and when their call happened (migration 005).
+ */
+interface Columns { province: string; municipality: string; centre: string }
+
+function geo(by: GeoBy, c: Columns): { select: string; group: string } {
+  const parts: Record<GeoBy, [string, string]> = {
+    none: [`'' as province, '' as municipality, null::uuid as centre_id`, ''],
+    province: [`${c.province} as province, '' as municipality, null::uuid as centre_id`, `, ${c.province}`],
+    municipality: [`${c.province} as province, ${c.municipality} as municipality, null::uuid as centre_id`, `, ${c.province}, ${c.municipality}`],
+    centre: [`${c.province} as province, '' as municipality, ${c.centre} as centre_id`, `, ${c.province}, ${c.centre}`],
+  };
+  return { select: parts[by][0], group: parts[by][1] };
+}
+
+/** The place filters present, as SQL over `c`'s columns, numbered after `values`. */
+function placeWhere(f: Pick<ReportFilter, 'province' | 'municipality' | 'centreId'>, c: Columns, values: unknown[]): string {
+  const where: string[] = [];
+  if (f.province !== undefined) { values.push(f.province); where.push(`${c.province} = $${values.length}`); }
+  if (f.municipality !== undefined) { values.push(f.municipality); where.push(`${c.municipality} = $${values.length}`); }
+  if (f.centreId !== undefined) { values.push(f.centreId); where.push(`${c.centre} = $${values.length}::uuid`); }
+  return where.map((w) => ` and ${w}`).join('');
+}
+
+const PLAIN: Columns = { province: 'province_code', municipality: 'municipality', centre: 'centre_id' };
+const HER: Columns = { province: 'u.province_code', municipality: 'u.municipality', centre: 'e.centre_id' };
+const INCIDENT: Columns = { province: `coalesce(i.rep_province, '')`, municipality: `coalesce(i.rep_municipality, '')`, centre: 'i.rep_centre_id' };
+// her current centre: the open expediente's, else the latest one's
+const CURRENT_CENTRE = `left join lateral (select x.centre_id from expedientes x where x.usuaria_id = u.id
+  order by (x.status <> 'baja') desc, x.created_at desc limit 1) e on true`;
+
+export interface CensusFlowRow extends GeoRow { what: 'opening' | 'alta' | 'baja'; cause: string | null; n: number }
+export interface IncidentCellRow extends GeoRow { kind: string; level: number | null; n: number }
+export interface LossOpenRow extends GeoRow { stage: string; n: number; age_median: number; age_max: number;
+  age_0_7: number; age_8_14: number; age_15_30: number; age_over_30: number }
+export interface LossFlowRow extends GeoRow { what: 'opened' | 'closed_contact_recovered' | 'closed_baja'; n: number }
+export interface SelftestRow extends GeoRow { active: number; never: number; overdue: number }
+export interface CentreName { id: string; code: string; name: string; municipality: string; province_code: string; entidad_local: string }
+
+export function reportsDirectRepo(db: Queryable) {
+  return {
+    /** Altas and bajas (by cause) per period, and the active count the day before `from`. */
+    async censusFlows(f: ReportFilter): Promise<CensusFlowRow[]> {
+      const values: unknown[] = [f.grain, f.from, f.to];
+      const g = geo(f.by, PLAIN);
+      const period = (col: string) => `to_char(date_trunc($1, ${col}::timestamp), 'YYYY-MM-DD')`;
+      const text = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
+          from expedientes e join usuarias u on u.id = e.usuaria_id
+          where e.alta_on is not null and e.alta_on <= $3::date${placeWhere(f, HER, values)})
+        select 'opening' as what, null as period, null as cause, ${g.select}, count(*)::int as n from e
+          where alta_on < $2::date and (baja_on is null or baja_on >= $2::date) group by 1${g.group}
+        union all
+        select 'alta', ${period('alta_on')}, null, ${g.select}, count(*)::int from e where alta_on >= $2::date group by 2${g.group}
+        union all
+        select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
+          where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
+      const { rows } = await db.query<CensusFlowRow>(named('reports.census', text, values));
+      return rows;
+    },
+    async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {
+      const values: unknown[] = [f.grain, f.from, f.to];
+      const g = geo(f.by, INCIDENT);
+      const text = `select to_char(date_trunc($1, i.rep_day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, i.kind, i.level,
+          count(*)::int as n
+        from incidents i where i.kind <> 'tecnica' and i.rep_day between $2::date and $3::date${placeWhere(f, INCIDENT, values)}
+        group by 1${g.group}, i.kind, i.level order by 1${g.group}, i.kind, i.level`;
+      const { rows } = await db.query<IncidentCellRow>(named('reports.incidents', text, values));
+      return rows;
+    },
+    /** Open Anexo IV cases at `now` by stage, with their ages in days. */
+    async lossOpen(f: ReportFilter, now: Date): Promise<LossOpenRow[]> {
+      const values: unknown[] = [now];
+      const g = geo(f.by, HER);
+      const text = `select '' as period, ${g.select}, c.stage, count(*)::int as n,
+          (percentile_disc(0.5) within group (order by a.age))::int as age_median, max(a.age)::int as age_max,
+          count(*) filter (where a.age <= 7)::int as age_0_7, count(*) filter (where a.age between 8 and 14)::int as age_8_14,
+          count(*) filter (where a.age between 15 and 30)::int as age_15_30, count(*) filter (where a.age > 30)::int as age_over_30
+        from contact_loss_cases c join usuarias u on u.id = c.usuaria_id ${CURRENT_CENTRE}
+          cross join lateral (select floor(extract(epoch from ($1::timestamptz - c.opened_at)) / 86400)::int as age) a
+        where c.closed_at is null${placeWhere(f, HER, values)}
+        group by c.stage${g.group} order by c.stage${g.group}`;
+      const { rows } = await db.query<LossOpenRow>(named('reports.loss_open', text, values));
+      return rows;
+    },
+    /** Cases opened and closed per period (Madrid days: a case is the centre's, not a call of hers). */
+    async lossFlows(f: ReportFilter): Promise<LossFlowRow[]> {
+      const values: unknown[] = [f.grain, f.from, f.to];
+      const g = geo(f.by, PLAIN);
+      const day = (col: string) => `(${col} at time zone 'Europe/Madrid')::date`;
+      const text = `with c as (select c.opened_at, c.closed_at, c.stage, u.province_code, u.municipality, e.centre_id
+          from contact_loss_cases c join usuarias u on u.id = c.usuaria_id ${CURRENT_CENTRE} where true${placeWhere(f, HER, values)}),
+        ev as (select 'opened' as what, ${day('opened_at')} as d, c.* from c
+          union all select stage, ${day('closed_at')}, c.* from c where closed_at is not null)
+        select what, to_char(date_trunc($1, d::timestamp), 'YYYY-MM-DD') as period,
+          ${g.select}, count(*)::int as n
+        from ev where d between $2::date and $3::date group by 1, 2${g.group}`;
+      const { rows } = await db.query<LossFlowRow>(named('reports.loss_flows', text, values));
+      return rows;
+    },
+    /**
+     * Active terminals of usuarias in service that make self-tests (terminal_models: a model with a
+     * null period makes none; a model without a row has `defaultHours`), and those whose last
+     * self-test (or, never having made one, their coming into service) is older than their period.
+     */
+    async selftest(f: ReportFilter, now: Date, defaultHours: number): Promise<SelftestRow[]> {
+      const values: unknown[] = [now, defaultHours];
+      const g = geo(f.by, HER);
+      const text = `select '' as period, ${g.select}, count(*)::int as active,
+          count(*) filter (where t.last_selftest_at is null)::int as never,
+          count(*) filter (where coalesce(t.last_selftest_at, t.status_changed_at)
+            < $1::timestamptz - make_interval(hours => coalesce(m.selftest_period_hours, $2::int)))::int as overdue
+        from terminals t join usuarias u on u.id = t.usuaria_id
+          join expedientes e on e.usuaria_id = u.id and e.status = 'activa'
+          left join terminal_models m on m.model = t.model
+        where t.status = 'active' and (m.model is null or m.selftest_period_hours is not null)${placeWhere(f, HER, values)}
+        group by 1${g.group} order by 1${g.group}`;
+      const { rows } = await db.query<SelftestRow>(named('reports.selftest', text, values));
+      return rows;
+    },
+    /** Expedientes active on some day of [from, to] (alta on or before `to`, no baja before `from`). */
+    async attended(f: Pick<ReportFilter, 'from' | 'to' | 'province' | 'municipality' | 'centreId'>): Promise<number> {
+      const values: unknown[] = [f.from, f.to];
+      const text = `select count(*)::int as n from expedientes e join usuarias u on u.id = e.usuaria_id
+        where e.alta_on <= $2::date and (e.baja_on is null or e.baja_on > $1::date)${placeWhere(f, HER, values)}`;
+      const { rows } = await db.query<{ n: number }>(named('reports.attended', text, values));
+      return rows[0]!.n;
+    },
+    /** §7: the expedientes of a local entity active on some day of the month: code and alta date only. */
+    async entityActive(entidadLocal: string, from: string, to: string): Promise<{ code: string; alta_on: string }[]> {
+      const { rows } = await db.query<{ code: string; alta_on: string }>({ name: 'reports.entity_active',
+        text: `select e.code, e.alta_on from expedientes e join social_services_centres c on c.id = e.centre_id
+          where c.entidad_local = $1 and e.alta_on <= $3::date and (e.baja_on is null or e.baja_on > $2::date)
+          order by e.alta_on, e.code`, values: [entidadLocal, from, to] });
+      return rows;
+    },
+    async entities(): Promise<{ entidad_local: string; centres: number }[]> {
+      const { rows } = await db.query<{ entidad_local: string; centres: number }>(
+        'select entidad_local, count(*)::int as centres from social_services_centres group by 1 order by 1');
+      return rows;
+    },
+    /** Names of these centres, or of every centre of a province. */
+    async centres(q: { ids?: string[]; province?: string }): Promise<CentreName[]> {
+      if (q.ids && q.ids.length === 0) return [];
+      const { rows } = await db.query<CentreName>({ name: 'reports.centres', text: `select id, code, name, municipality, province_code,
+        entidad_local from social_services_centres where ($1::uuid[] is null or id = any($1)) and ($2::text is null or province_code = $2)
+        order by province_code, name`, values: [q.ids ?? null, q.province ?? null] });
+      return rows;
+    },
+  };
+}

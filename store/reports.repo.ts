@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from './db.ts';
+
+/**
+ * Reads of the rollup tables (migration 005): calls and follow-up occasions per day and place.
+ * A request reads one geographic level, the coarsest its filters allow, and never call_attempts.
+ */
+export type Grain = 'day' | 'week' | 'month';
+/** The drill-down: province, then municipality, then social services centre. */
+export type GeoBy = 'none' | 'province' | 'municipality' | 'centre';
+
+export interface ReportFilter {
+  /** First and last day (YYYY-MM-DD), both included, in each usuaria's own zone. */
+  from: string; to: string;
+  province?: string; municipality?: string; centreId?: string;
+  grain: Grain; by: GeoBy;
+}
+
+/** The place a row is counted under; '' when the level does not split by it. */
+export interface GeoKey { period: string; province: string; municipality: string; centreId: string | null }
+
+export const HIST_BUCKETS = 85;
+
+/**
+ * 0: whole service; 1: per province; 2: per province, municipality and centre; 3: per province and
+ * month, read instead of 1 when whole months are asked for by month.
+ */
+export function geoLevel(f: Partial<ReportFilter>): 0 | 1 | 2 | 3 {
+  if (f.by === 'municipality' || f.by === 'centre' || f.municipality || f.centreId) return 2;
+  if (f.by === 'province' || f.province) return f.grain === 'month' && wholeMonths(f.from, f.to) ? 3 : 1;
+  return 0;
+}
+
+/** From the 1st of a month to the last day of a month. */
+function wholeMonths(from: string | undefined, to: string | undefined): boolean {
+  if (!from || !to || !from.endsWith('-01')) return false;
+  const next = new Date(`${to}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.getUTCDate() === 1;
+}
+
+/** The rollups' "no centre" (migration 005, report_no_centre()): every key column there is not null. */
+export const NO_CENTRE = '00000000-0000-0000-0000-000000000000';
+
+const GEO_SELECT: Record<GeoBy, string> = {
+  none: `'' as province, '' as municipality, null::uuid as centre_id`,
+  province: `province_code as province, '' as municipality, null::uuid as centre_id`,
+  municipality: `province_code as province, municipality, null::uuid as centre_id`,
+  centre: `province_code as province, '' as municipality, nullif(centre_id, '${NO_CENTRE}'::uuid) as centre_id`,
+};
+const GEO_GROUP: Record<GeoBy, string> = { none: '', province: ', province_code', municipality: ', province_code, municipality',
+  centre: ', province_code, centre_id' };
+
+export interface Built { name: string; text: string; values: unknown[] }
+
+/** A named statement whose name follows its text: each shape of query is prepared once per connection. */
+export function named(prefix: string, text: string, values: unknown[]): Built {
+  return { name: `${prefix}.${createHash('sha1').update(text).digest('hex').slice(0, 12)}`, text, values };
+}
+
+/**
+ * One grouped read of a rollup table. Only the filters present reach the SQL, so each shape gets
+ * a plan that uses the (geo_level, province_code, day) key.
+ */
+export function rollupQuery(table: 'report_call_days' | 'report_answer_days' | 'report_occasion_days', measures: string, f: ReportFilter,
+  opts: { where?: string; group?: string[] } = {}): Built {
+  const values: unknown[] = [f.grain, geoLevel(f), f.from, f.to];
+  const where = ['geo_level = $2', 'day between $3::date and $4::date'];
+  if (f.province !== undefined) { values.push(f.province); where.push(`province_code = $${values.length}`); }
+  if (f.municipality !== undefined) { values.push(f.municipality); where.push(`municipality = $${values.length}`); }
+  if (f.centreId !== undefined) { values.push(f.centreId); where.push(`centre_id = $${values.length}::uuid`); }
+  if (opts.where) where.push(opts.where);
+  const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';
+  const text = `select to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') as period, ${GEO_SELECT[f.by]}${extra}, ${measures}
+    from ${table} where ${where.join(' and ')}
+    group by 1${GEO_GROUP[f.by]}${extra} order by 1${GEO_GROUP[f.by]}${extra}`;
+  return named(`reports.${table}`, text, values);
+}
+
+export interface GeoRow { period: string; province: string; municipality: string; centre_id: string | null }
+
+export interface CallCellRow extends GeoRow {
+  direction: string; line: string; kind: string; calls: number; answered: number; outside_window: number;
+  o_atendida: number; o_sin_voz: number; o_colgada: number; o_equivocada: number; o_prueba: number; o_no_es_ella: number;
+  o_contestador: number; o_completada: number; o_no_contesta: number; o_ocupado: number; o_fallida: number;
+}
+export const OUTCOME_COLUMNS = ['o_atendida', 'o_sin_voz', 'o_colgada', 'o_equivocada', 'o_prueba', 'o_no_es_ella',
+  'o_contestador', 'o_completada', 'o_no_contesta', 'o_ocupado', 'o_fallida'] as const;
+
+export interface AnswerCellRow extends GeoRow { kind: string; calls: number; answered: number; hist: number[] }
+export interface OccasionCellRow extends GeoRow {
+  kind: string; planned: number; open: number; contact: number; failed: number; cancelled: number; on_time: number;
+}
+export interface OutboundCellRow extends GeoRow { kind: string; calls: number; contacts: number; outside_window: number }
+
+const sumInt = (c: string) => `sum(${c})::int as ${c}`;
+const HIST_SUM = `array[${Array.from({ length: HIST_BUCKETS }, (_, i) => `coalesce(sum(ans_hist[${i + 1}]), 0)::int`).join(', ')}] as hist`;
+
+export function reportsRepo(db: Queryable) {
+  return {
+    /** Ended attempts by direction, line and kind, with their outcome classes. */
+    async calls(f: ReportFilter): Promise<CallCellRow[]> {
+      const measures = ['calls', 'answered', 'outside_window', ...OUTCOME_COLUMNS].map(sumInt).join(', ');
+      const { rows } = await db.query<CallCellRow>(rollupQuery('report_call_days', measures, f, { group: ['direction', 'line', 'kind'] }));
+      return rows;
+    },
+    /** Inbound calls on the lines an operator answers (A, C), with their answer-time histogram. */
+    async answerTimes(f: ReportFilter): Promise<AnswerCellRow[]> {
+      const { rows } = await db.query<AnswerCellRow>(rollupQuery('report_answer_days', `sum(offered)::int as calls, ${sumInt('answered')}, ${HIST_SUM}`, f,
+        { where: `kind in ('A', 'C')`, group: ['kind'] }));
+      return rows;
+    },
+    /** Outbound attempts (B follow-ups, D control calls): placed, reached, and placed outside her window. */
+    async outbound(f: ReportFilter): Promise<OutboundCellRow[]> {
+      const { rows } = await db.query<OutboundCellRow>(rollupQuery('report_call_days',
+        'sum(calls)::int as calls, sum(o_atendida)::int as contacts, sum(outside_window)::int as outside_window', f,
+        { where: `direction = 'outbound'`, group: ['kind'] }));
+      return rows;
+    },
+    async occasions(f: ReportFilter, kinds: string[]): Promise<OccasionCellRow[]> {
+      const measures = ['planned', 'open', 'contact', 'failed', 'cancelled', 'on_time'].map(sumInt).join(', ');
+      const built = rollupQuery('report_occasion_days', measures, f, { where: `kind = any($${5 + presentFilters(f)})`, group: ['kind'] });
+      built.values.push(kinds);
+      const { rows } = await db.query<OccasionCellRow>(built);
+      return rows;
+    },
+    /** Municipalities seen in a province (level 2), for the drill-down and the filters. */
+    async municipalities(province: string): Promise<string[]> {
+      const { rows } = await db.query<{ municipality: string }>({ name: 'reports.municipalities',
+        text: `select distinct municipality from report_call_days where geo_level = 2 and province_code = $1 and municipality <> ''
+          order by 1`, values: [province] });
+      return rows.map((r) => r.municipality);
+    },
+  };
+}
+
+const presentFilters = (f: ReportFilter) =>
+  [f.province, f.municipality, f.centreId].filter((v) => v !== undefined).length;

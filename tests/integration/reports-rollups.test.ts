@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callsRepo } from '../../store/calls.repo.ts';
+import type { Pool } from '../../store/db.ts';
+import { emptyDatabase, freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { centre, usuaria } from './reports-fixture.ts';
+
+/**
+ * The rollups are kept by triggers as calls are written, answered, ended, filed and as she moves;
+ * whatever the order of those writes, they must equal a recomputation from the raw tables.
+ */
+let db: TestDatabase;
+let pool: Pool;
+const people: { id: string }[] = [];
+const places = [['28', 'Madrid'], ['28', 'Getafe'], ['35', 'Telde'], ['38', 'Arona'], ['45', 'Toledo']] as const;
+let centres: string[] = [];
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  pool = db.pool;
+  centres = [await centre(pool, '28', 'Madrid', 'Ayuntamiento de Madrid'), await centre(pool, '35', 'Telde', 'Ayuntamiento de Telde')];
+  for (const [i, [province, municipality]] of places.slice(0, 4).entries()) {
+    people.push({ id: (await usuaria(pool, { province, municipality, centreId: centres[i % 2]!, altaOn: '2026-01-01',
+      window: { weekdays: [1, 3, 5], from: '09:30', to: '13:00' } })).usuariaId });
+  }
+});
+afterAll(async () => { await db?.drop(); });
+
+type Op =
+  | { op: 'insert'; who: number; line: 0 | 1 | 2 | 3 | 4; at: number }
+  | { op: 'answer'; call: number; afterS: number }
+  | { op: 'end'; call: number; state: 'completed' | 'no_answer' | 'busy' | 'failed' | 'canceled'; oneStatement: boolean }
+  | { op: 'file'; call: number; kind: 'A' | 'B' | 'C' | 'D'; outcome: string }
+  | { op: 'move'; who: number; place: number; centre: number }
+  | { op: 'occasion'; who: number; day: number; kind: 'followup' | 'post_emergency' }
+  | { op: 'settle'; occasion: number; status: 'contact' | 'failed' | 'cancelled'; lateH: number };
+
+const LINES = [['inbound', 'general', 'A'], ['inbound', 'emergency', 'C'], ['inbound', 'selftest', 'D'], ['outbound', 'outbound', 'B'],
+  ['outbound', 'outbound', 'D']] as const;
+// around the month end and the Canary/Madrid midnight: 2026-03-31 20:00 UTC plus up to 8 hours, or 2026-01-15 22:00 plus up to 4
+const instant = (at: number) => new Date(at % 2 === 0 ? Date.UTC(2026, 2, 31, 20) + at * 60_000 : Date.UTC(2026, 0, 15, 22) + at * 30_000);
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('insert' as const), who: fc.integer({ min: 0, max: 4 }), line: fc.constantFrom(0, 1, 2, 3, 4) as fc.Arbitrary<0 | 1 | 2 | 3 | 4>,
+    at: fc.integer({ min: 0, max: 480 }) }),
+  fc.record({ op: fc.constant('answer' as const), call: fc.nat(), afterS: fc.integer({ min: 0, max: 400 }) }),
+  fc.record({ op: fc.constant('end' as const), call: fc.nat(), state: fc.constantFrom('completed', 'no_answer', 'busy', 'failed', 'canceled') as fc.Arbitrary<'completed'>,
+    oneStatement: fc.boolean() }),
+  fc.record({ op: fc.constant('file' as const), call: fc.nat(), kind: fc.constantFrom('A', 'B', 'C', 'D') as fc.Arbitrary<'A'>,
+    outcome: fc.constantFrom('atendida', 'sin_voz', 'colgada', 'equivocada', 'prueba', 'no_es_ella') }),
+  fc.record({ op: fc.constant('move' as const), who: fc.integer({ min: 0, max: 3 }), place: fc.integer({ min: 0, max: 4 }), centre: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ op: fc.constant('occasion' as const), who: fc.integer({ min: 0, max: 3 }), day: fc.integer({ min: 0, max: 3 }),
+    kind: fc.constantFrom('followup', 'post_emergency') as fc.Arbitrary<'followup'> }),
+  fc.record({ op: fc.constant('settle' as const), occasion: fc.nat(), status: fc.constantFrom('contact', 'failed', 'cancelled') as fc.Arbitrary<'contact'>,
+    lateH: fc.integer({ min: 0, max: 60 }) }),
+);
+
+async function apply(ops: Op[]): Promise<void> {
+  const calls: { id: string; provider: string; pid: string; started: Date; seq: number }[] = [];
+  const occasions: string[] = [];
+  const repo = callsRepo(pool);
+  for (const o of ops) {
+    if (o.op === 'insert') {
+      const [direction, line, kind] = LINES[o.line];
+      const id = randomUUID();
+      const started = instant(o.at);
+      await repo.insert({ id, direction, line, kind, provider: 'sip', providerCallId: `p-${id}`, caller: null,
+        usuariaId: o.who < people.length ? people[o.who]!.id : null, terminalId: null, startedAt: started });
+      calls.push({ id, provider: 'sip', pid: `p-${id}`, started, seq: 0 });
+    } else if (o.op === 'answer' || o.op === 'end') {
+      const c = calls.length ? calls[o.call % calls.length]! : null;
+      if (!c) continue;
+      const answer = o.op === 'answer';
+      const e = { seq: ++c.seq, status: answer ? 'in_progress' : o.state, at: new Date(c.started.getTime() + (answer ? o.afterS : 500) * 1000),
+        final: !answer, answered: answer };
+      if (o.op === 'end' && o.oneStatement) await repo.recordEvent(c.provider, c.pid, e);
+      else await repo.applyEvent(c.id, e);
+    } else if (o.op === 'file') {
+      const c = calls.length ? calls[o.call % calls.length]! : null;
+      if (c) await repo.setDisposition(c.id, o.kind, { outcome: o.outcome });
+    } else if (o.op === 'move') {
+      const [province, municipality] = places[o.place]!;
+      await pool.query('update usuarias set province_code = $2, municipality = $3 where id = $1', [people[o.who]!.id, province, municipality]);
+      await pool.query(`update expedientes set centre_id = $2 where usuaria_id = $1`, [people[o.who]!.id, centres[o.centre]]);
+    } else if (o.op === 'occasion') {
+      // at most one open follow-up per usuaria (migration 003): a second one is not planned
+      const { rows } = await pool.query<{ id: string }>(`insert into followup_occasions (usuaria_id, kind, planned_on)
+        values ($1, $2, $3) on conflict do nothing returning id`, [people[o.who]!.id, o.kind, `2026-03-${Math.min(29 + o.day, 31)}`]);
+      if (rows[0]) occasions.push(rows[0].id);
+    } else if (occasions.length) {
+      await pool.query(`update followup_occasions set status = $2, closed_at = planned_on::timestamp + make_interval(hours => $3)
+        where id = $1 and status = 'open'`, [occasions[o.occasion % occasions.length], o.status, o.lateH]);
+    }
+  }
+}
+
+const zero = (r: Record<string, unknown>) => Object.entries(r).every(([k, v]) =>
+  ['geo_level', 'province_code', 'day', 'municipality', 'centre_id', 'direction', 'line', 'kind'].includes(k)
+  || (Array.isArray(v) ? v.every((x) => x === 0) : v === 0));
+
+async function snapshot(table: string, recomputed: string): Promise<{ kept: string[]; fresh: string[] }> {
+  const kept = (await pool.query(`select * from ${table}`)).rows.filter((r) => !zero(r));
+  const fresh = (await pool.query(`select * from ${recomputed}()`)).rows;
+  const key = (r: Record<string, unknown>) => JSON.stringify(r);
+  return { kept: kept.map(key).sort(), fresh: fresh.map(key).sort() };
+}
+
+describe('rollups', () => {
+  it('equal a recomputation from the raw tables after any sequence of writes', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+      await pool.query('truncate call_events, call_attempts, followup_occasions, report_call_days, report_answer_days, report_occasion_days cascade');
+      await apply(ops);
+      const calls = await snapshot('report_call_days', 'report_call_days_recomputed');
+      expect(calls.kept).toEqual(calls.fresh);
+      const answers = await snapshot('report_answer_days', 'report_answer_days_recomputed');
+      expect(answers.kept).toEqual(answers.fresh);
+      const occasions = await snapshot('report_occasion_days', 'report_occasion_days_recomputed');
+      expect(occasions.kept).toEqual(occasions.fresh);
+    }), { numRuns: 40 });
+  });
+
+  it('rebuild gives the same rollups as the triggers did', async () => {
+    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days cascade');
+    await apply([{ op: 'insert', who: 2, line: 1, at: 7 }, { op: 'answer', call: 0, afterS: 61 }, { op: 'insert', who: 4, line: 3, at: 200 },
+      { op: 'end', call: 0, state: 'completed', oneStatement: true }, { op: 'end', call: 1, state: 'busy', oneStatement: false },
+      { op: 'file', call: 0, kind: 'C', outcome: 'atendida' }, { op: 'move', who: 2, place: 4, centre: 0 },
+      { op: 'insert', who: 2, line: 0, at: 300 }, { op: 'end', call: 2, state: 'canceled', oneStatement: false }]);
+    const before = await snapshot('report_call_days', 'report_call_days_recomputed');
+    expect(before.kept.length).toBeGreaterThan(0);
+    await pool.query('select report_rebuild()');
+    const after = await snapshot('report_call_days', 'report_call_days_recomputed');
+    expect(after.kept).toEqual(before.kept);
+  });
+
+  it('a bulk loader can defer the triggers and rebuild once', async () => {
+    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days cascade');
+    await apply([{ op: 'insert', who: 0, line: 0, at: 10 }, { op: 'end', call: 0, state: 'completed', oneStatement: false }]);
+    expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(4); // one cell per level
+    const c = await pool.connect();
+    try {
+      await c.query('begin');
+      await c.query(`set local atenpro.reports_deferred = 'on'`);
+      await c.query(`update call_attempts set outcome = 'busy'`);
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+    const stale = await snapshot('report_call_days', 'report_call_days_recomputed');
+    expect(stale.kept).not.toEqual(stale.fresh);
+    await pool.query('select report_rebuild()');
+    const rebuilt = await snapshot('report_call_days', 'report_call_days_recomputed');
+    expect(rebuilt.kept).toEqual(rebuilt.fresh);
+  });
+
+  it('migration 005 on a database already in service places and counts the calls it finds', async () => {
+    const old = await emptyDatabase();
+    try {
+      const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../store/migrations');
+      const run = async (file: string) => old.pool.query(await readFile(path.join(dir, file), 'utf8'));
+      for (const file of ['001_case_store.sql', '002_domain_events.sql', '003_dialer.sql', '004_agenda_items_lookups.sql']) await run(file);
+      const c = await centre(old.pool, '38', 'Arona', 'Ayuntamiento de Arona');
+      const u = await usuaria(old.pool, { province: '38', municipality: 'Arona', centreId: c, altaOn: '2026-01-01' });
+      // 23:30 in the Canaries on 15 January, written and ended before the migration
+      await old.pool.query(`insert into call_attempts (direction, line, kind, provider, provider_call_id, usuaria_id, started_at, answered_at,
+        ended_at, outcome) values ('inbound', 'general', 'A', 'sip', 'x1', $1, '2026-01-15T23:30:00Z', '2026-01-15T23:30:12Z',
+        '2026-01-15T23:35:00Z', 'completed')`, [u.usuariaId]);
+      await run('005_reports.sql');
+      const { rows } = await old.pool.query(`select geo_level, province_code, day, calls, o_completada from report_call_days order by geo_level`);
+      expect(rows.map((r) => [r.geo_level, r.province_code, r.day, r.calls, r.o_completada])).toEqual([
+        [0, '', '2026-01-15', 1, 1], [1, '38', '2026-01-15', 1, 1], [2, '38', '2026-01-15', 1, 1], [3, '38', '2026-01-01', 1, 1]]);
+      // and a filing after the migration moves it like any other
+      await old.pool.query(`update call_attempts set disposition = '{"outcome":"atendida"}'`);
+      const after = await old.pool.query(`select sum(o_atendida)::int as n, sum(o_completada)::int as c from report_call_days`);
+      expect(after.rows[0]).toEqual({ n: 4, c: 0 });
+    } finally {
+      await old.drop();
+    }
+  });
+});
