@@ -33,6 +33,11 @@ const sql = {
     on conflict (provider, provider_call_id) do nothing
     returning *`,
   byProviderId: 'select * from call_attempts where provider = $1 and provider_call_id = $2',
+  setOperator: 'update call_attempts set operator_id = $2 where id = $1',
+  // the operator on the attempt and, when the call is someone's, the audit of her ficha's pop: one commit
+  setOperatorAudited: `with op as (update call_attempts set operator_id = $2::uuid where id = $1::uuid)
+    insert into audit_log (actor_type, actor_id, action, usuaria_id, route, detail)
+    select 'user', $2::uuid, $3::text, $4::uuid, $5::text, $6::jsonb where $4::uuid is not null`,
   event: `insert into call_events (call_attempt_id, seq, status, at, detail) values ($1, $2, $3, $4, $5)
     on conflict (call_attempt_id, seq, status) do nothing`,
   // the first answer wins; the first final state wins: a late or repeated event changes nothing
@@ -92,7 +97,16 @@ export function callsRepo(db: Queryable) {
       return rows[0] ? { attempt: toCallAttempt(rows[0]), fresh: rows[0].fresh } : null;
     },
     async setOperator(attemptId: string, operatorId: string): Promise<void> {
-      await db.query('update call_attempts set operator_id = $2 where id = $1', [attemptId, operatorId]);
+      await db.query({ name: 'calls.set_operator', text: sql.setOperator, values: [attemptId, operatorId] });
+    },
+    /**
+     * The attempt is hers (`operatorId`), and the pop that showed her its usuaria's ficha is
+     * audited as a read by her (audit_log, as audit.repo.ts writes it), in one statement.
+     */
+    async setOperatorAudited(attemptId: string, operatorId: string, audit: { action: string; usuariaId: string | null; route: string;
+      detail: Record<string, unknown> }): Promise<void> {
+      await db.query({ name: 'calls.set_operator_audited', text: sql.setOperatorAudited,
+        values: [attemptId, operatorId, audit.action, audit.usuariaId, audit.route, audit.detail] });
     },
     async setDisposition(attemptId: string, kind: string, disposition: Record<string, unknown>): Promise<boolean> {
       const { rowCount } = await db.query('update call_attempts set kind = $2, disposition = $3 where id = $1 and disposition is null',

@@ -13,6 +13,8 @@ export interface PopRow {
   incidents: { id: string; kind: string; level: number | null; opened_at: string }[];
   last_calls: { started_at: string; direction: string; line: string; kind: string | null; outcome: string | null }[];
   next_call: { kind: string; not_before: string } | null;
+  /** Her terminal's latest position, still sealed (location/ opens it). */
+  position: { id: string; source: 'sip_invite' | 'scaip' | 'platform'; reported_at: string; enc: string } | null;
 }
 
 const columns = `u.id, u.given_name, u.family_names, u.municipality, u.province_code, u.location_enc,
@@ -33,7 +35,9 @@ const columns = `u.id, u.given_name, u.family_names, u.municipality, u.province_
   (select coalesce(json_agg(x), '[]') from (select started_at, direction, line, kind, outcome from call_attempts ca
      where ca.usuaria_id = u.id order by started_at desc limit 5) x) as last_calls,
   (select json_build_object('kind', kind, 'not_before', not_before) from agenda_items ai
-     where ai.usuaria_id = u.id and ai.status = 'planned' order by not_before limit 1) as next_call`;
+     where ai.usuaria_id = u.id and ai.status = 'planned' order by not_before limit 1) as next_call,
+  (select json_build_object('id', id, 'source', source, 'reported_at', reported_at, 'enc', encode(position_enc, 'base64'))
+     from terminal_positions tp where tp.usuaria_id = u.id order by reported_at desc limit 1) as position`;
 
 const sql = {
   byUsuaria: `select ${columns}
@@ -45,7 +49,26 @@ const sql = {
     from terminals t join usuarias u on u.id = t.usuaria_id
     left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
     where t.msisdn = $1 and t.status = 'active'`,
+  // an inbound call's identification and its CallAttempt in one statement (one round trip, one
+  // commit): the attempt is written whoever calls ($6 is the caller, null when withheld); a repeated
+  // provider call id writes nothing and names the first attempt. The pop's last calls are read from
+  // the snapshot before this insert, as when the two were separate.
+  identifyAndRecord: `with t as (select id, usuaria_id from terminals where msisdn = $6::text and status = 'active'),
+    ins as (insert into call_attempts (id, direction, line, kind, provider, provider_call_id, caller, usuaria_id, terminal_id, started_at)
+      select $1::uuid, 'inbound', $2::text, $3::text, $4::text, $5::text, $6::text, t.usuaria_id, t.id, $7::timestamptz
+      from (select 1) one left join t on true
+      on conflict (provider, provider_call_id) do nothing
+      returning id)
+    select coalesce((select id from ins), (select id from call_attempts where provider = $4::text and provider_call_id = $5::text)) as attempt_id, p.*
+    from (select 1) one left join lateral (select t.id as terminal_id, ${columns}
+      from t join usuarias u on u.id = t.usuaria_id
+      left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja') p on true`,
 };
+
+/** An inbound call to record while identifying its caller. */
+export interface InboundAttempt {
+  id: string; line: string; kind: 'A' | 'B' | 'C' | 'D' | null; provider: string; providerCallId: string; caller: string | null; startedAt: Date;
+}
 
 export function popRepo(db: Queryable) {
   return {
@@ -57,6 +80,16 @@ export function popRepo(db: Queryable) {
     async loadByMsisdn(e164: string): Promise<(PopRow & { terminal_id: string }) | null> {
       const { rows } = await db.query<PopRow & { terminal_id: string }>({ name: 'pop.by_msisdn', text: sql.byMsisdn, values: [e164] });
       return rows[0] ?? null;
+    },
+    /**
+     * Identifies the caller and writes the inbound CallAttempt, in one statement: her pop row (or
+     * null for an unknown or withheld number) and the attempt's id (the first one's, for a repeat).
+     */
+    async identifyAndRecord(a: InboundAttempt): Promise<{ attemptId: string | null; row: (PopRow & { terminal_id: string }) | null }> {
+      const { rows } = await db.query<PopRow & { terminal_id: string; attempt_id: string | null }>({ name: 'pop.identify_and_record',
+        text: sql.identifyAndRecord, values: [a.id, a.line, a.kind, a.provider, a.providerCallId, a.caller, a.startedAt] });
+      const r = rows[0]!;
+      return { attemptId: r.attempt_id, row: r.id ? r : null };
     },
   };
 }

@@ -3,14 +3,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
 import { maskPhone } from '../common/log.ts';
+import { onTerminalCall } from '../dialer/control/index.ts';
 import { toE164 } from '../common/phone.ts';
-import { auditRepo } from '../store/audit.repo.ts';
 import { callsRepo, type CallAttempt } from '../store/calls.repo.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Pool } from '../store/db.ts';
 import { popRepo } from '../store/pop.repo.ts';
 import { terminalsRepo } from '../store/terminals.repo.ts';
 import { callStateStore, type LiveCall } from './call-state.ts';
+import type { ChainableCommander } from 'ioredis';
 import { lineOf } from './lines.ts';
 import { operatorDesk, priorityOf, type Assignment, type Presence } from './operators/desk.ts';
 import { operatorDirectory } from './operators/directory.ts';
@@ -30,10 +31,23 @@ export interface InboundDeps {
 }
 
 export type OutboundListener = (attempt: CallAttempt, ev: CallEvent) => Promise<void>;
+/** Hears the final event of every call (e.g. an IVR session learns that the caller hung up). */
+export type CallEndedListener = (ev: CallEvent) => Promise<void>;
+
+/** The flow the information line starts with, where the provider can run it (ivr/flows/informacion.ts). */
+export const INFO_FLOW = 'informacion';
 
 export const WAIT_MESSAGE = 'Le atendemos enseguida. Por favor, no cuelgue.';
 
 class StoreTimeout extends Error {}
+
+/** A live call and its pop, as the caller already holds them. */
+type Known = { call: LiveCall; pop: Pop | null };
+
+/** Sends a transaction; a command that failed inside it fails the whole, as it would on its own. */
+async function exec(tx: ChainableCommander): Promise<void> {
+  for (const [err] of (await tx.exec()) ?? []) if (err) throw err;
+}
 const within = <T>(ms: number, p: Promise<T>): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new StoreTimeout('store budget')), ms); })])
@@ -42,12 +56,14 @@ const within = <T>(ms: number, p: Promise<T>): Promise<T> => {
 
 /** Caller identification -> record -> operator -> pop -> plan. Provider-neutral. */
 export function inboundService(d: InboundDeps) {
-  const desk = operatorDesk(d.redis, d.prefix);
   const calls = callStateStore(d.redis, d.prefix, d.cipher);
+  const desk = operatorDesk(d.redis, d.prefix, { callKeyPrefix: calls.keyPrefix, lastKey: d.hub.lastKey });
   const operators = operatorDirectory(d.pool, d.log);
   const pending = pendingRecords(d.redis, d.prefix, d.pool, d.log);
   const providers = new Map<ProviderName, VoiceProvider>();
   const outboundListeners: OutboundListener[] = [];
+  const endedListeners: CallEndedListener[] = [];
+  const ivrProviders = new Set<ProviderName>();
   const bridgeChannel = (instance: string) => `${d.prefix}:bridge:${instance}`;
 
   d.subscriber.on('message', (ch: string, raw: string) => {
@@ -66,11 +82,17 @@ export function inboundService(d: InboundDeps) {
   /** Identification and the record, under the store budget when the line is the emergency one. */
   async function identifyAndRecord(call: InboundCall, callId: string, line: Line, caller: string | null) {
     const work = (async () => {
-      const { pop, terminalId } = await identify(line, caller);
       const kind = line === 'emergency' ? 'C' : line === 'selftest' ? 'D' : 'A';
-      const attempt = await callsRepo(d.pool).insert({ id: callId, direction: 'inbound', line, kind, provider: call.provider,
-        providerCallId: call.providerCallId, caller, usuariaId: pop.usuariaId, terminalId, startedAt: call.receivedAt });
-      return { pop, terminalId, attemptId: attempt.id };
+      // one statement: who is calling, and the CallAttempt written (a repeated webhook names the first one)
+      const { attemptId, row } = await popRepo(d.pool).identifyAndRecord({ id: callId, line, kind, provider: call.provider,
+        providerCallId: call.providerCallId, caller, startedAt: call.receivedAt });
+      const pop = row ? buildPop(row, line, caller, d.cipher) : unknownPop(line, caller);
+      // her terminal called (§10.1 D): a control call awaiting its test call may close; never in the call's way
+      if (row?.terminal_id && (attemptId ?? callId) === callId) {
+        void onTerminalCall(d.pool, { terminalId: row.terminal_id, at: call.receivedAt, line, callAttemptId: callId })
+          .catch((err: Error) => d.log.error({ callId, err: err.message }, 'terminal call not noted for technical control'));
+      }
+      return { pop, terminalId: row?.terminal_id ?? null, attemptId: attemptId ?? callId };
     })();
     if (line !== 'emergency') return work;
     try {
@@ -83,28 +105,32 @@ export function inboundService(d: InboundDeps) {
     }
   }
 
-  async function offerTo(a: Assignment): Promise<OperatorTarget | null> {
-    const assigned = await calls.assign(a.callId, a.operatorId);
+  /**
+   * The call is the operator's: her console gets the pop, then the attempt gets her and the pop is
+   * audited. `known` is the live call and its pop when the caller already holds them (already
+   * hers in Redis); without it they are read as she is given the call.
+   */
+  async function offerTo(a: Assignment, known?: Known | null): Promise<{ target: OperatorTarget; call: LiveCall } | null> {
+    const assigned = known === undefined ? await calls.assign(a.callId, a.operatorId) : known;
     const target = await operators.target(a.operatorId);
     if (!assigned || !target) return null;
     const { call, pop } = assigned;
     const waitedMs = d.clock.now().getTime() - call.arrivedAt;
     d.metrics.wait.observe({ line: call.line }, waitedMs / 1000);
     await d.hub.publish(a.operatorId, 'call.offered', { callId: a.callId, line: call.line, waitedMs, pop });
-    // two independent writes, at once: the pop is a read of her ficha by this operator, and the call is hers
-    await Promise.all([
-      call.usuariaId && auditRepo(d.pool).write({ actor: { type: 'user', id: a.operatorId }, action: 'ficha.pop', usuariaId: call.usuariaId,
-        route: `${call.provider}:inbound`, detail: { callId: a.callId } }).catch((err: Error) => d.log.error({ err: err.message }, 'pop audit failed')),
-      callsRepo(d.pool).setOperator(a.callId, a.operatorId).catch(() => undefined),
-    ]);
-    return target;
+    // the pop is a read of her ficha by this operator, and the call is hers: one statement
+    await callsRepo(d.pool).setOperatorAudited(a.callId, a.operatorId, { action: 'ficha.pop', usuariaId: call.usuariaId,
+      route: `${call.provider}:inbound`, detail: { callId: a.callId } }).catch((err: Error) => {
+      if (call.usuariaId) d.log.error({ callId: a.callId, err: err.message }, 'pop audit failed');
+    });
+    return { target, call: { ...call, operatorId: a.operatorId } };
   }
 
   /** A waiting call got an operator: the instance holding the call bridges it. */
-  async function route(a: Assignment): Promise<void> {
-    const target = await offerTo(a);
-    if (!target) return;
-    if (a.owner === d.instanceId) await bridgeHere(a.callId);
+  async function route(a: Assignment, known?: Known | null): Promise<void> {
+    const offered = await offerTo(a, known);
+    if (!offered) return;
+    if (a.owner === d.instanceId) await bridge(offered.call, offered.target);
     else await d.redis.publish(bridgeChannel(a.owner), JSON.stringify({ callId: a.callId }));
   }
 
@@ -112,8 +138,11 @@ export function inboundService(d: InboundDeps) {
     const call = await calls.get(callId);
     if (!call?.operatorId) return;
     const target = await operators.target(call.operatorId);
-    const provider = providers.get(call.provider);
-    if (target && provider) await provider.bridge(call.providerCallId, target);
+    if (target) await bridge(call, target);
+  }
+
+  async function bridge(call: LiveCall, target: OperatorTarget): Promise<void> {
+    await providers.get(call.provider)?.bridge(call.providerCallId, target);
   }
 
   return {
@@ -131,8 +160,7 @@ export function inboundService(d: InboundDeps) {
     async accept(call: InboundCall): Promise<InboundPlan> {
       const line = lineOf(d.lines, call.dialled);
       const caller = toE164(call.callerRaw);
-      const repeated = await calls.idOf(call.provider, call.providerCallId);
-      if (repeated) return replan(repeated, line);
+      // a repeated webhook is found by the record (same provider call id) and by the desk's admission
       const callId = randomUUID();
       const log = d.log.child({ callId, line });
       log.info({ caller: maskPhone(caller) }, 'inbound call');
@@ -141,50 +169,69 @@ export function inboundService(d: InboundDeps) {
         await selftest(call, callId, caller);
         return { action: 'answer_and_end', callId, line, message: null };
       }
-      const { pop } = await identifyAndRecord(call, callId, line, caller);
-      d.metrics.calls.inc({ line, degraded: pop.degraded ? 'yes' : 'no' });
-      const priority = priorityOf(line, pop.known);
-      const now = d.clock.now().getTime();
-      const live: LiveCall = { callId, provider: call.provider, providerCallId: call.providerCallId, line, owner: d.instanceId,
-        priority, arrivedAt: now, usuariaId: pop.usuariaId, caller, operatorId: null, recorded: !pop.degraded };
+      const { pop, attemptId } = await identifyAndRecord(call, callId, line, caller);
+      if (attemptId === callId) d.metrics.calls.inc({ line, degraded: pop.degraded ? 'yes' : 'no' });
+      if (line === 'info' && ivrProviders.has(call.provider)) return { action: 'ivr', callId: attemptId, line, flow: INFO_FLOW };
+      return toOperator(call, attemptId, line, caller, pop, log);
+    },
+
+    /** Providers that can run IVR flows; the information line starts its menu only on these. */
+    enableIvr(name: ProviderName) { ivrProviders.add(name); },
+
+    /**
+     * A call in an IVR flow (recorded already, as `callId`) asks for an operator on `line`: the
+     * flow's connect, or the emergency key on line 'emergency'. From here it is routed exactly as
+     * an inbound call on that line, emergencies failing open.
+     */
+    async connectFromIvr(call: InboundCall, callId: string, line: Line): Promise<InboundPlan> {
+      const caller = toE164(call.callerRaw);
+      const log = d.log.child({ callId, line });
+      const identified = identify(line, caller);
+      let pop: Pop;
       try {
-        await calls.save(live, pop);
-        const operatorId = await desk.offer(callId, d.instanceId, line, priority, now);
-        if (!operatorId) return { action: 'wait', callId, line, message: WAIT_MESSAGE };
-        const target = await offerTo({ callId, operatorId, owner: d.instanceId, line, enqueuedAt: now });
-        if (target) return { action: 'connect', callId, line, operator: target };
-        return { action: 'wait', callId, line, message: WAIT_MESSAGE };
+        pop = (line === 'emergency' ? await within(d.storeBudgetMs, identified) : await identified).pop;
       } catch (err) {
         if (line !== 'emergency') throw err;
-        // Redis is down too: ring every operator we know of
-        log.error({ err: (err as Error).message }, 'queue unavailable: emergency rings every operator');
-        return { action: 'connect_any', callId, line, operators: await operators.all() };
+        identified.catch(() => undefined);
+        log.warn({ err: (err as Error).message }, 'store unavailable: emergency from an IVR routed with the caller number alone');
+        pop = unknownPop(line, caller, 'Ficha no disponible: el almacén no responde. Atienda con el número.');
       }
+      return toOperator(call, callId, line, caller, pop, log);
     },
+
+    onCallEnded(listener: CallEndedListener) { endedListeners.push(listener); },
 
     /** A provider event: recorded once, then the desk and the consoles follow it. */
     async event(ev: CallEvent): Promise<void> {
-      const callId = await calls.idOf(ev.provider, ev.providerCallId);
-      const call = callId ? await calls.get(callId) : null;
       const final = FINAL_STATES.includes(ev.state);
-      await record(ev, final).catch(async (err: Error) => {
-        d.log.warn({ callId, err: err.message }, 'call event kept until the store is back');
+      // the live call and the record are independent: both at once
+      const [live] = await Promise.all([calls.byProvider(ev.provider, ev.providerCallId), record(ev, final).catch(async (err: Error) => {
+        d.log.warn({ provider: ev.provider, err: err.message }, 'call event kept until the store is back');
         await pending.addEvent(ev);
-      });
-      if (!call) return;
+      })]);
+      const call = live?.call ?? null;
+      const callId = call?.callId ?? null;
+      if (final) {
+        for (const listener of endedListeners) {
+          await listener(ev).catch((err: Error) => d.log.error({ callId, err: err.message }, 'call-ended listener failed'));
+        }
+      }
+      if (!live || !call) return;
       // the hub keeps each operator's last message for a console that reconnects: it carries the pop too
-      const current = async () => ({ callId: call.callId, line: call.line, pop: await calls.pop(call.callId) });
+      const current = () => ({ callId: call.callId, line: call.line, pop: calls.openPop(call.callId, live.sealedPop) });
       if (!final) {
-        if (call.operatorId) await d.hub.publish(call.operatorId, 'call.state', { ...(await current()), state: ev.state });
+        if (call.operatorId) await d.hub.publish(call.operatorId, 'call.state', { ...current(), state: ev.state });
         return;
       }
+      // the desk, her console and the live call follow the end in one transaction (one round trip)
+      const tx = d.redis.multi();
       if (call.operatorId) {
-        await desk.unavailable(call.operatorId, 'wrap_up');
-        await d.hub.publish(call.operatorId, 'call.ended', { ...(await current()), state: ev.state, presence: 'wrap_up' });
+        desk.unavailableIn(tx, call.operatorId, 'wrap_up');
+        d.hub.publishIn(tx, call.operatorId, 'call.ended', { ...current(), state: ev.state, presence: 'wrap_up' });
       } else {
-        await desk.leave(call.callId);
+        desk.leaveIn(tx, call.callId);
       }
-      await calls.end(call);
+      await exec(calls.endIn(tx, call));
     },
 
     /**
@@ -195,10 +242,12 @@ export function inboundService(d: InboundDeps) {
       if (!attempt.operatorId || !attempt.usuariaId || (await calls.idOf(attempt.provider as ProviderName, providerCallId))) return;
       const row = await popRepo(d.pool).load(attempt.usuariaId);
       const pop = row ? buildPop(row, 'outbound', attempt.caller, d.cipher) : unknownPop('outbound', attempt.caller);
-      await calls.save({ callId: attempt.id, provider: attempt.provider as ProviderName, providerCallId, line: 'outbound',
+      const live: LiveCall = { callId: attempt.id, provider: attempt.provider as ProviderName, providerCallId, line: 'outbound',
         owner: d.instanceId, priority: 1, arrivedAt: d.clock.now().getTime(), usuariaId: attempt.usuariaId, caller: attempt.caller,
-        operatorId: attempt.operatorId, recorded: true }, pop);
-      await offerTo({ callId: attempt.id, operatorId: attempt.operatorId, owner: d.instanceId, line: 'outbound', enqueuedAt: d.clock.now().getTime() });
+        operatorId: attempt.operatorId, recorded: true };
+      await calls.save(live, pop);
+      await offerTo({ callId: attempt.id, operatorId: attempt.operatorId, owner: d.instanceId, line: 'outbound', enqueuedAt: live.arrivedAt },
+        { call: live, pop });
     },
 
     /** The operator's phone did not answer: she is marked away and the call goes back first in line. */
@@ -218,16 +267,26 @@ export function inboundService(d: InboundDeps) {
       await this.setPresence(operatorId, 'available');
     },
 
-    async setPresence(operatorId: string, presence: Presence): Promise<void> {
-      if (presence === 'available') {
-        // knowing her device now lets an emergency reach her even if the store fails later
-        await operators.target(operatorId);
-        const assignment = await desk.available(operatorId, d.clock.now().getTime());
-        if (assignment) await route(assignment);
-        else await d.hub.clear(operatorId);
-      } else {
+    /** Where her phone rings, as calls are routed to it (users.device_uri, kept fresh by the directory). */
+    async deviceOf(operatorId: string): Promise<string | null> {
+      return (await operators.target(operatorId))?.device ?? null;
+    },
+
+    /** Returns her presence now: 'busy' when going available gave her a waiting call (or she was on one). */
+    async setPresence(operatorId: string, presence: Presence): Promise<Presence> {
+      if (presence !== 'available') {
         await desk.unavailable(operatorId, presence);
+        return presence;
       }
+      // knowing her device now lets an emergency reach her even if the store fails later
+      await operators.target(operatorId);
+      // free with nothing waiting, the desk forgets her last call message in the same step
+      const { presence: now, taken } = await desk.available(operatorId, d.clock.now().getTime());
+      if (taken) {
+        const { assignment: a, json, sealedPop } = taken;
+        await route(a, json ? calls.opened(a.callId, json, operatorId, sealedPop) : null);
+      }
+      return now;
     },
 
     flushPending: () => pending.flush(),
@@ -257,19 +316,45 @@ export function inboundService(d: InboundDeps) {
     return true;
   }
 
+  /** The live call, then the desk: an operator now, or the queue; an emergency with Redis down rings everyone. */
+  async function toOperator(call: InboundCall, callId: string, line: Line, caller: string | null, pop: Pop, log: Logger): Promise<InboundPlan> {
+    const priority = priorityOf(line, pop.known);
+    const now = d.clock.now().getTime();
+    const live: LiveCall = { callId, provider: call.provider, providerCallId: call.providerCallId, line, owner: d.instanceId,
+      priority, arrivedAt: now, usuariaId: pop.usuariaId, caller, operatorId: null, recorded: !pop.degraded };
+    try {
+      // saved and offered in one step: to the operator free now, or to the queue
+      const admitted = await desk.admit(calls.admission(live, pop), callId, d.instanceId, line, priority, now);
+      if (admitted.kind === 'repeat') return replan(admitted.callId, line);
+      if (admitted.kind === 'queued') return { action: 'wait', callId, line, message: WAIT_MESSAGE };
+      const { operatorId } = admitted;
+      const offered = await offerTo({ callId, operatorId, owner: d.instanceId, line, enqueuedAt: now }, { call: { ...live, operatorId }, pop });
+      if (offered) return { action: 'connect', callId, line, operator: offered.target };
+      return { action: 'wait', callId, line, message: WAIT_MESSAGE };
+    } catch (err) {
+      if (line !== 'emergency') throw err;
+      // Redis is down too: ring every operator we know of
+      log.error({ err: (err as Error).message }, 'queue unavailable: emergency rings every operator');
+      return { action: 'connect_any', callId, line, operators: await operators.all() };
+    }
+  }
+
   async function replan(callId: string, line: Line): Promise<InboundPlan> {
     const call = await calls.get(callId);
     const target = call?.operatorId ? await operators.target(call.operatorId) : null;
     return target ? { action: 'connect', callId, line, operator: target } : { action: 'wait', callId, line, message: WAIT_MESSAGE };
   }
 
-  /** The terminal's autochequeo: recorded against the terminal, answered by no one. */
+  /**
+   * The terminal's autochequeo: recorded against the terminal, answered by no one. Technical control
+   * then hears of it: the self-test time, a control call awaiting this test call, a pending emission test.
+   */
   async function selftest(call: InboundCall, callId: string, caller: string | null): Promise<void> {
     const match = caller ? await terminalsRepo(d.pool).findActiveByMsisdn(caller) : null;
-    await callsRepo(d.pool).insert({ id: callId, direction: 'inbound', line: 'selftest', kind: 'D', provider: call.provider,
+    const attempt = await callsRepo(d.pool).insert({ id: callId, direction: 'inbound', line: 'selftest', kind: 'D', provider: call.provider,
       providerCallId: call.providerCallId, caller, usuariaId: match?.usuariaId ?? null, terminalId: match?.terminalId ?? null,
       startedAt: call.receivedAt });
-    if (match) await d.pool.query('update terminals set last_selftest_at = $2 where id = $1', [match.terminalId, call.receivedAt]);
+    if (match) await onTerminalCall(d.pool, { terminalId: match.terminalId, at: call.receivedAt, line: 'selftest', callAttemptId: attempt.id });
   }
 }
 

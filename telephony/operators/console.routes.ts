@@ -27,12 +27,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
     response: { 200: Type.Object({ presence: Type.String() }) } } },
   async (req) => {
     const operatorId = actorOf(req).id;
-    const { rows: [user] } = await pool.query<{ device_uri: string | null }>('select device_uri from users where id = $1', [operatorId]);
-    if (req.body.presence === 'available' && !user?.device_uri) {
+    if (req.body.presence === 'available' && !(await inbound.deviceOf(operatorId))) {
       throw conflict('No tiene un teléfono configurado: pida a administración que lo asigne.');
     }
-    await inbound.setPresence(operatorId, req.body.presence);
-    const presence = await inbound.desk.presence(operatorId);
+    const presence = await inbound.setPresence(operatorId, req.body.presence);
     await hub.publish(operatorId, 'presence', { presence }, false);
     return { presence };
   });

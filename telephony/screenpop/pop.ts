@@ -1,5 +1,6 @@
 import { sealedFields } from '../../cases/index.ts';
 import { province } from '../../common/provinces.ts';
+import { openPosition } from '../../location/index.ts';
 import type { FieldCipher } from '../../store/crypto.ts';
 import type { PopRow } from '../../store/pop.repo.ts';
 import type { Line } from '../port.ts';
@@ -62,7 +63,8 @@ export function buildPop(row: PopRow, line: Line, caller: string | null, cipher:
     incidents: row.incidents.map((i) => ({ id: i.id, kind: i.kind, level: i.level, openedAt: i.opened_at })),
     lastCalls: row.last_calls.map((c) => ({ startedAt: c.started_at, direction: c.direction, line: c.line, kind: c.kind, outcome: c.outcome })),
     nextCall: row.next_call && { kind: row.next_call.kind, notBefore: row.next_call.not_before },
-    position: null,
+    position: row.position && openPosition(cipher, { id: row.position.id, source: row.position.source, reportedAt: row.position.reported_at,
+      sealed: Buffer.from(row.position.enc, 'base64') }),
     degraded: null,
   };
 }
