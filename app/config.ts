@@ -33,6 +33,30 @@ export interface Config {
   /** A drachtio-server to connect to; SIP is off when the host is unset. */
   drachtio: { host: string | undefined; port: number; secret: string };
   sip: { allowedSources: string[]; trustedTrunks: string[]; trunkHost: string };
+  /** The IVR's media on SIP (rtpengine) and its prompt files. */
+  media: {
+    /** An rtpengine's ng address; unset, the app starts its own rtpengine when SIP is on and it is installed. */
+    rtpengineHost: string | undefined;
+    rtpenginePort: number;
+    /** Where this process takes rtpengine's DTMF events (its --dtmf-log-dest must point here). */
+    dtmfHost: string;
+    dtmfPort: number;
+    /** A command rtpengine does not answer in this time leaves the call without IVR media. */
+    timeoutMs: number;
+    /** The embedded rtpengine's media address and RTP port range (an even number of ports). */
+    mediaInterface: string;
+    portMin: number;
+    portMax: number;
+    /** Synthesised prompts (<id>.wav), and recordings that replace them by id. */
+    promptsDir: string;
+    promptsOverrideDir: string;
+  };
+  /** IVR flows (ivr/): the key that reaches an emergency operator from any menu; recorded prompts for Twilio's <Play>. */
+  ivr: { emergencyKey: string; promptBaseUrl: string | undefined };
+  /** Terminal positions are deleted this many days after they were taken. */
+  locationRetentionDays: number;
+  /** The map tiles the console loads ({z}/{x}/{y}); the console's CSP allows this origin for images. */
+  mapTileUrl: string;
   dialer: {
     /** Which provider places outbound calls; by default Twilio when configured, else SIP when configured. */
     provider: 'twilio' | 'sip' | null;
@@ -49,7 +73,11 @@ export interface Config {
     lockMs?: number;
     /** Operators the dialer always leaves free for inbound and emergency calls. */
     keepFreeOperators: number;
+    /** Technical control (§10.1 D): test-call wait, default self-test and control-call periods, wait after a failed control. */
+    control: { testCallMinutes: number; selftestPeriodHours: number; controlPeriodMonths: number; retryDays: number };
   };
+  /** Managers' statistics: the Chromium that prints the PDF reports. */
+  reports: { chromiumPath: string };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -104,9 +132,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drachtio: { host: env.DRACHTIO_HOST || undefined, port: int(env, 'DRACHTIO_PORT', 9022), secret: env.DRACHTIO_SECRET || '' },
     sip: { allowedSources: list(env.SIP_ALLOWED_SOURCES), trustedTrunks: list(env.SIP_TRUSTED_TRUNKS),
       trunkHost: env.SIP_TRUNK_HOST || 'trunk.invalid' },
+    media: { rtpengineHost: env.RTPENGINE_HOST || undefined, rtpenginePort: int(env, 'RTPENGINE_PORT', 22222),
+      dtmfHost: env.RTPENGINE_DTMF_HOST || '127.0.0.1', dtmfPort: int(env, 'RTPENGINE_DTMF_PORT', 22223),
+      timeoutMs: int(env, 'RTPENGINE_TIMEOUT_MS', 1000), mediaInterface: env.RTPENGINE_INTERFACE || '127.0.0.1',
+      portMin: int(env, 'RTPENGINE_PORT_MIN', 30000), portMax: int(env, 'RTPENGINE_PORT_MAX', 30999),
+      promptsDir: path.resolve(env.PROMPTS_DIR || path.join(dataDir, 'prompts')),
+      promptsOverrideDir: path.resolve(env.PROMPTS_OVERRIDE_DIR || path.join(dataDir, 'prompts-recorded')) },
+    ivr: { emergencyKey: env.IVR_EMERGENCY_KEY || '9', promptBaseUrl: env.IVR_PROMPT_BASE_URL || undefined },
+    locationRetentionDays: Math.max(1, int(env, 'LOCATION_RETENTION_DAYS', 90)),
+    mapTileUrl: env.MAP_TILE_URL || 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
     dialer: { provider: (provider || null) as 'twilio' | 'sip' | null, neutralNumber: env.CENTRE_NEUTRAL_NUMBER || '+34900100900',
       callsPerSecond: int(env, 'DIALER_CALLS_PER_SECOND', 1), ringTimeoutS: int(env, 'DIALER_RING_TIMEOUT_S', 30),
       horizonHours: int(env, 'DIALER_HORIZON_HOURS', 48), workers: bool(env, 'DIALER_WORKERS', true),
-      replyDays: int(env, 'CONTACT_LOSS_REPLY_DAYS', 7), keepFreeOperators: int(env, 'DIALER_KEEP_FREE_OPERATORS', 1) },
+      replyDays: int(env, 'CONTACT_LOSS_REPLY_DAYS', 7), keepFreeOperators: int(env, 'DIALER_KEEP_FREE_OPERATORS', 1),
+      control: { testCallMinutes: Math.max(1, int(env, 'CONTROL_TESTCALL_MINUTES', 10)), selftestPeriodHours: Math.max(1, int(env, 'SELFTEST_PERIOD_HOURS', 24)),
+        controlPeriodMonths: Math.max(1, int(env, 'CONTROL_PERIOD_MONTHS', 3)), retryDays: int(env, 'CONTROL_RETRY_DAYS', 7) } },
+    reports: { chromiumPath: env.CHROMIUM_PATH || '/usr/bin/chromium' },
   };
 }

@@ -15,9 +15,13 @@ import { consoleStaticRoutes, coordinationRoutes } from '../console/index.ts';
 import { contactLossRoutes, contactLossService } from '../dialer/contact-loss/index.ts';
 import { agendaRoutes } from '../dialer/agenda.routes.ts';
 import { createDialer, type Dialer } from '../dialer/engine.ts';
-import { consoleRoutes, createTelephony, type Telephony } from '../telephony/index.ts';
+import { technicalRoutes } from '../dialer/control/index.ts';
+import { consoleRoutes, createTelephony, WAIT_MESSAGE, type Telephony } from '../telephony/index.ts';
 import { incidentsRoutes } from '../telephony/incidents.routes.ts';
-import { connectDrachtio, sipAdapter } from '../telephony/sip/index.ts';
+import { reportsRoutes } from '../reports/index.ts';
+import { connectDrachtio, deviceUri, emergencyNumberOf, scaipIngress, sipAdapter } from '../telephony/sip/index.ts';
+import { startSipIvr } from '../ivr/sip/index.ts';
+import { locationRoutes, locationService } from '../location/index.ts';
 import { registerTwilio, twilioConfigFrom } from '../telephony/twilio/index.ts';
 import type { Clock } from '../common/clock.ts';
 import type { FieldCipher } from '../store/crypto.ts';
@@ -70,25 +74,46 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => telephony.close());
   await app.register(websocket);
   await app.register(consoleRoutes, { pool, cipher, clock, inbound: telephony.inbound, hub: telephony.hub });
-  await app.register(consoleStaticRoutes);
+  await app.register(consoleStaticRoutes, { mapTileUrl: config.mapTileUrl });
+  const location = locationService({ pool, cipher, clock, log: logger, retentionDays: config.locationRetentionDays });
+  await app.register(locationRoutes, { pool, clock, location });
+  const stopRetention = location.startRetention(3600_000);
+  app.addHook('onClose', async () => stopRetention());
   await app.register(coordinationRoutes, { pool });
+  // the outcomes of an IVR flow settle an outbound control call in the dialer, which is built below
+  let dialerOf: Dialer | null = null;
+  const onIvrOutcomes = (callAttemptId: string, outcomes: string[], at: Date) => {
+    void outcomes.reduce((prev, outcome) => prev.then(() => dialerOf?.control.onFlowOutcome(callAttemptId, outcome, at)), Promise.resolve<unknown>(null))
+      .catch((err: Error) => logger.error({ callId: callAttemptId, err: err.message }, 'control call outcome not settled'));
+  };
   const twilioConfig = twilioConfigFrom(config);
   if (twilioConfig) {
-    await registerTwilio(app, { inbound: telephony.inbound, config: twilioConfig, clock, redis, prefix: config.redisPrefix, cipher });
+    await registerTwilio(app, { inbound: telephony.inbound, config: twilioConfig, clock, redis, prefix: config.redisPrefix, cipher, pool,
+      ivr: { ...config.ivr, onOutcomes: onIvrOutcomes } });
   }
   if (config.drachtio.host) {
     const srf = connectDrachtio({ host: config.drachtio.host, port: config.drachtio.port, secret: config.drachtio.secret }, logger);
-    telephony.inbound.register(sipAdapter(srf, telephony.inbound, { ...config.sip, ringTimeoutS: config.operatorRingTimeoutS }, clock, logger));
-    app.addHook('onClose', async () => srf.disconnect());
+    const sipMedia = await startSipIvr({ srf, media: config.media, emergencyKey: config.ivr.emergencyKey, routing: telephony.inbound, pool, clock,
+      log: logger, deviceUri: (device) => deviceUri(device, config.sip.trunkHost), ringTimeoutS: config.operatorRingTimeoutS, waitMessage: WAIT_MESSAGE });
+    const scaip = scaipIngress({ pool, clock, log: logger, inbound: telephony.inbound, location,
+      emergencyNumber: emergencyNumberOf(config.centreLines), storeBudgetMs: config.storeBudgetMs });
+    telephony.inbound.register(sipAdapter(srf, telephony.inbound, { ...config.sip, ringTimeoutS: config.operatorRingTimeoutS }, clock, logger,
+      { location, scaip, ivr: sipMedia?.ivr }));
+    app.addHook('onClose', async () => { srf.disconnect(); await sipMedia?.close(); });
   }
   const contactLoss = contactLossService({ pool, clock, config: { replyDays: config.dialer.replyDays } });
   const dialer = await createDialer({ pool, redis, clock, log: logger, inbound: telephony.inbound, contactLoss,
     config: { prefix: config.redisPrefix, provider: config.dialer.provider, neutralNumber: config.dialer.neutralNumber,
       ringTimeoutS: config.dialer.ringTimeoutS, callsPerSecond: config.dialer.callsPerSecond, horizonHours: config.dialer.horizonHours,
-      runWorkers: config.dialer.workers, lockMs: config.dialer.lockMs, keepFreeOperators: config.dialer.keepFreeOperators } });
+      runWorkers: config.dialer.workers, lockMs: config.dialer.lockMs, keepFreeOperators: config.dialer.keepFreeOperators,
+      control: config.dialer.control } });
+  dialerOf = dialer;
   app.addHook('onClose', () => dialer.close());
   await app.register(agendaRoutes, { pool, clock, dialer });
+  await app.register(technicalRoutes, { pool, clock, config: config.dialer.control });
   await app.register(incidentsRoutes, { pool, clock, cipher });
+  await app.register(reportsRoutes, { pool, clock, chromiumPath: config.reports.chromiumPath,
+    selftestPeriodHours: config.dialer.control.selftestPeriodHours });
   app.decorate('telephony', telephony);
   app.decorate('dialer', dialer);
   return app as unknown as FastifyInstance;

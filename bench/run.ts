@@ -9,8 +9,11 @@ type Bench = () => Promise<BenchResult>;
 // loaded lazily, so running one bench never imports (or type-loads) another's dependencies
 const BENCHES: Record<string, () => Promise<Bench>> = {
   lookup: async () => (await import('./lookup.ts')).run,
+  inbound: async () => (await import('./inbound.ts')).run,
   dialer: async () => (await import('./dialer.ts')).run,
+  reports: async () => (await import('./reports.ts')).run,
   startup: async () => (await import('./startup.ts')).run,
+  ivr: async () => (await import('./ivr.ts')).run,
 };
 
 async function main(): Promise<void> {

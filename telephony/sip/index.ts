@@ -1,7 +1,8 @@
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 
-export { sipAdapter, stateOfSipFailure, type SipConfig } from './sip-adapter.ts';
+export { deviceUri, sipAdapter, stateOfSipFailure, type SipConfig, type SipExtras } from './sip-adapter.ts';
+export { emergencyNumberOf, scaipIngress, type ScaipIngress } from './scaip.ts';
 
 export interface DrachtioConfig { host: string; port: number; secret: string }
 
