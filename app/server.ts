@@ -94,7 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.drachtio.host) {
     const srf = connectDrachtio({ host: config.drachtio.host, port: config.drachtio.port, secret: config.drachtio.secret }, logger);
     const sipMedia = await startSipIvr({ srf, media: config.media, emergencyKey: config.ivr.emergencyKey, routing: telephony.inbound, pool, clock,
-      log: logger, deviceUri: (device) => deviceUri(device, config.sip.trunkHost), ringTimeoutS: config.operatorRingTimeoutS, waitMessage: WAIT_MESSAGE });
+      log: logger, deviceUri: (device) => deviceUri(device, config.sip.trunkHost), ringTimeoutS: config.operatorRingTimeoutS, waitMessage: WAIT_MESSAGE,
+      onOutcomes: onIvrOutcomes });
     const scaip = scaipIngress({ pool, clock, log: logger, inbound: telephony.inbound, location,
       emergencyNumber: emergencyNumberOf(config.centreLines), storeBudgetMs: config.storeBudgetMs });
     telephony.inbound.register(sipAdapter(srf, telephony.inbound, { ...config.sip, ringTimeoutS: config.operatorRingTimeoutS }, clock, logger,
