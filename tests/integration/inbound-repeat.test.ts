@@ -32,10 +32,10 @@ describe('a repeated inbound webhook', () => {
     const first = await operator('sip:rep-a@10.0.0.21');
     second = await operator('sip:rep-b@10.0.0.22');
     await t.app.telephony.inbound.setPresence(first, 'available');
-    await t.app.telephony.inbound.setPresence(second, 'available');
-
     const a = await t.app.telephony.inbound.accept(call('repeat-1@test', body.terminal.msisdn));
     const offered = await t.app.telephony.hub.lastOf(first);
+    // another operator is free when the repeat comes: it must not be given to her
+    await t.app.telephony.inbound.setPresence(second, 'available');
     const b = await t.app.telephony.inbound.accept(call('repeat-1@test', body.terminal.msisdn));
 
     expect(a).toMatchObject({ action: 'connect', operator: { operatorId: first } });
