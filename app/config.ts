@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
+import type { MediaConfig } from '../ivr/sip/index.ts';
 
 /** Every setting the service reads, with its default. README.md documents each one. */
 export interface Config {
@@ -34,23 +35,7 @@ export interface Config {
   drachtio: { host: string | undefined; port: number; secret: string };
   sip: { allowedSources: string[]; trustedTrunks: string[]; trunkHost: string };
   /** The IVR's media on SIP (rtpengine) and its prompt files. */
-  media: {
-    /** An rtpengine's ng address; unset, the app starts its own rtpengine when SIP is on and it is installed. */
-    rtpengineHost: string | undefined;
-    rtpenginePort: number;
-    /** Where this process takes rtpengine's DTMF events (its --dtmf-log-dest must point here). */
-    dtmfHost: string;
-    dtmfPort: number;
-    /** A command rtpengine does not answer in this time leaves the call without IVR media. */
-    timeoutMs: number;
-    /** The embedded rtpengine's media address and RTP port range (an even number of ports). */
-    mediaInterface: string;
-    portMin: number;
-    portMax: number;
-    /** Synthesised prompts (<id>.wav), and recordings that replace them by id. */
-    promptsDir: string;
-    promptsOverrideDir: string;
-  };
+  media: MediaConfig;
   /** IVR flows (ivr/): the key that reaches an emergency operator from any menu; recorded prompts for Twilio's <Play>. */
   ivr: { emergencyKey: string; promptBaseUrl: string | undefined };
   /** Terminal positions are deleted this many days after they were taken. */

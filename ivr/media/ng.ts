@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { DomainError } from '../../common/errors.ts';
 
 /** The ng commands this service sends, by their rtpengine-client method names. */
-export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'playMedia' | 'stopMedia' | 'blockMedia';
+export type NgCommand = 'ping' | 'offer' | 'answer' | 'delete' | 'query' | 'playMedia' | 'stopMedia' | 'blockMedia';
 
 export interface NgClient {
   /** Sends a command; resolves with an `ok` reply, rejects with a `provider_unavailable` DomainError otherwise. */

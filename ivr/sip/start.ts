@@ -11,14 +11,19 @@ import type { IvrRouting, SipIvr } from './types.ts';
 
 /** The media settings of app/config.ts (`config.media`). */
 export interface MediaConfig {
+  /** An rtpengine's ng address; unset, the app starts its own rtpengine when SIP is on and it is installed. */
   rtpengineHost: string | undefined;
   rtpenginePort: number;
+  /** Where this process takes rtpengine's DTMF events (its --dtmf-log-dest must point here). */
   dtmfHost: string;
   dtmfPort: number;
+  /** A command rtpengine does not answer in this time leaves the call without IVR media. */
   timeoutMs: number;
+  /** The embedded rtpengine's media address and RTP port range (an even number of ports). */
   mediaInterface: string;
   portMin: number;
   portMax: number;
+  /** Synthesised prompts (<id>.wav), and recordings that replace them by id. */
   promptsDir: string;
   promptsOverrideDir: string;
 }
