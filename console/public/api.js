@@ -71,3 +71,22 @@ export function clearErrors(form, general) {
 }
 
 const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * Signs a staff page in: back to the sign-in page without a session, operators to their console,
+ * the user's name and the sign-out button wired. Resolves to her profile, or null when the page
+ * must stop (the reason is in the session banner).
+ */
+export async function staffSession({ $, setText }, roles, refusal) {
+  const me = await api('GET', '/api/auth/me');
+  if (me.status === 401) { location.replace('./'); return null; }
+  if (!me.ok) { setText($('session-banner'), me.data.message); return null; }
+  if (me.data.role === 'operator') { location.replace('operadora.html'); return null; }
+  $('who').textContent = me.data.displayName;
+  $('logout').addEventListener('click', async () => {
+    await api('POST', '/api/auth/logout');
+    location.replace('./');
+  });
+  if (!roles.includes(me.data.role)) { setText($('session-banner'), refusal); return null; }
+  return me.data;
+}

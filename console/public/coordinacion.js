@@ -1,5 +1,5 @@
 // The coordinator's screen: Anexo IV, the no-contact list, today's agenda and one usuaria's agenda.
-import { api } from './api.js';
+import { staffSession } from './api.js';
 import { todayPlan, usuariaAgenda } from './agenda.js';
 import { lossQueue } from './anexo4.js';
 import { $, h, setText } from './dom.js';
@@ -31,19 +31,7 @@ function busy(panel) {
 }
 
 async function start() {
-  const me = await api('GET', '/api/auth/me');
-  if (me.status === 401) return location.replace('./');
-  if (!me.ok) return setText($('session-banner'), me.data.message);
-  if (me.data.role === 'operator') return location.replace('operadora.html');
-  $('who').textContent = me.data.displayName;
-  $('logout').addEventListener('click', async () => {
-    await api('POST', '/api/auth/logout');
-    location.replace('./');
-  });
-  if (me.data.role !== 'coordinator') {
-    setText($('session-banner'), 'Esta pantalla es para coordinación: su perfil no tiene acceso a ella.');
-    return;
-  }
+  if (!(await staffSession({ $, setText }, ['coordinator'], 'Esta pantalla es para coordinación: su perfil no tiene acceso a ella.'))) return;
   $('coord').hidden = false;
 
   const noContact = noContactList({ onUnauthorized: sessionExpired });

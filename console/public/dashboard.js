@@ -1,6 +1,6 @@
 // The managers' dashboard (and coordinators'): figures of the service for a date range and a place,
 // as tiles, charts, a table to drill down from province to municipality to centre, and CSV exports.
-import { api } from './api.js';
+import { api, staffSession } from './api.js';
 import { $, h, setText } from './dom.js';
 import { drawChart } from './dashboard-charts.js';
 import { drillLevel, drillRows, kpis, loadFigures, series } from './dashboard-data.js';
@@ -108,19 +108,10 @@ async function up(to) {
 }
 
 async function start() {
-  const me = await api('GET', '/api/auth/me');
-  if (me.status === 401) return location.replace('./');
-  if (!me.ok) return setText($('session-banner'), me.data.message);
-  if (me.data.role === 'operator') return location.replace('operadora.html');
-  $('who').textContent = me.data.displayName;
-  $('logout').addEventListener('click', async () => {
-    await api('POST', '/api/auth/logout');
-    location.replace('./');
-  });
-  if (!READERS.includes(me.data.role)) {
-    return setText($('session-banner'), 'Estas estadísticas son para gerencia y coordinación: su perfil no tiene acceso a ellas.');
-  }
-  $('to-coordination').hidden = me.data.role !== 'coordinator';
+  const me = await staffSession({ $, setText }, READERS,
+    'Estas estadísticas son para gerencia y coordinación: su perfil no tiene acceso a ellas.');
+  if (!me) return;
+  $('to-coordination').hidden = me.role !== 'coordinator';
   const [list, places] = await Promise.all([api('GET', '/api/reports'), api('GET', '/api/reports/filters')]);
   if (list.status === 401 || places.status === 401) return sessionExpired();
   figures = list.ok ? list.data : [];
