@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { promptLibrary, type PromptLibrary } from '../../ivr/prompts/index.ts';
 import { realTimers, sipIvr, type IvrRouting, type IvrTimers, type SipIvr, type SipIvrDeps } from '../../ivr/sip/index.ts';
 import { ivrRepo } from '../../store/ivr.repo.ts';
 import type { Line } from '../../telephony/port.ts';
-import { startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import type { TestApp } from './app.ts';
 import { testMedia } from './rtpengine.ts';
 
@@ -58,11 +57,7 @@ export interface IvrRig {
 
 export async function startIvrRig(t: TestApp, opts: { promptMs?: number } = {}): Promise<IvrRig> {
   const peer = await startDrachtioPeer();
-  const srf = new Srf();
-  srf.on('error', () => undefined);
-  const connected = once(srf, 'connect');
-  srf.connect({ host: '127.0.0.1', port: peer.port, secret: peer.secret });
-  await connected;
+  const srf = await connectSrf(peer);
   const media = await testMedia();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'atenpro-ivr-prompts-'));
   const prompts = promptLibrary({ dir: path.join(dir, 'generated'), overrideDir: path.join(dir, 'recorded') });

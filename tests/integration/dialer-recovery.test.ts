@@ -1,10 +1,9 @@
-import { once } from 'node:events';
 import Srf from 'drachtio-srf';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config.ts';
 import { sipAdapter } from '../../telephony/sip/index.ts';
-import { sdpOffer, startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { sdpOffer, startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { until } from './inbound-contract.ts';
 
@@ -18,11 +17,7 @@ beforeAll(async () => {
   t = await startTestApp({ dialer: { ...loadConfig({}).dialer, provider: 'sip', workers: true, callsPerSecond: 50, keepFreeOperators: 0, ringTimeoutS: 20 } });
   t.clock.set('2026-11-17T09:30:00Z'); // Tuesday 10:30 in Madrid, inside altaBody's window
   peer = await startDrachtioPeer();
-  srf = new Srf();
-  srf.on('error', () => undefined);
-  const connected = once(srf, 'connect');
-  srf.connect({ host: '127.0.0.1', port: peer.port, secret: peer.secret });
-  await connected;
+  srf = await connectSrf(peer);
   t.app.telephony.inbound.register(sipAdapter(srf, t.app.telephony.inbound,
     { allowedSources: ['127.0.0.1/32'], trustedTrunks: [], trunkHost: 'trunk.example', ringTimeoutS: 20 }, t.clock, pino({ level: 'silent' })));
   coord = (await signIn(t, 'coordinator')).token;

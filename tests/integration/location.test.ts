@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import Srf from 'drachtio-srf';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locationService, type LocationService } from '../../location/index.ts';
 import { callStateStore } from '../../telephony/call-state.ts';
 import { sipAdapter } from '../../telephony/sip/index.ts';
-import { sdpOffer, sipRequest, startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { sdpOffer, sipRequest, startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { LINES, until } from './inbound-contract.ts';
 
@@ -50,11 +49,7 @@ beforeAll(async () => {
   operatorId = op.id;
 
   peer = await startDrachtioPeer();
-  srf = new Srf();
-  srf.on('error', () => undefined);
-  const connected = once(srf, 'connect');
-  srf.connect({ host: '127.0.0.1', port: peer.port, secret: peer.secret });
-  await connected;
+  srf = await connectSrf(peer);
   location = locationService({ pool: t.pool, cipher: t.cipher, clock: t.clock, log: pino({ level: 'silent' }), retentionDays: 30 });
   t.app.telephony.inbound.register(sipAdapter(srf, t.app.telephony.inbound, { allowedSources: ['10.20.0.0/24'], trustedTrunks: [CARRIER],
     trunkHost: 'trunk.example', ringTimeoutS: 5 }, t.clock, t.app.log as never, { location, locationBudgetMs: 2000 }));

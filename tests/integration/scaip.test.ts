@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import Srf from 'drachtio-srf';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locationService } from '../../location/index.ts';
 import { callStateStore } from '../../telephony/call-state.ts';
 import { scaipIngress, sipAdapter } from '../../telephony/sip/index.ts';
-import { sipRequest, startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { sipRequest, startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { LINES, until } from './inbound-contract.ts';
 
@@ -49,11 +48,7 @@ beforeAll(async () => {
   operatorId = op.id;
 
   peer = await startDrachtioPeer();
-  srf = new Srf();
-  srf.on('error', () => undefined);
-  const connected = once(srf, 'connect');
-  srf.connect({ host: '127.0.0.1', port: peer.port, secret: peer.secret });
-  await connected;
+  srf = await connectSrf(peer);
   const log = pino({ level: 'silent' });
   const location = locationService({ pool: t.pool, cipher: t.cipher, clock: t.clock, log, retentionDays: 30 });
   const scaip = scaipIngress({ pool: t.pool, clock: t.clock, log: t.app.log as never, inbound: t.app.telephony.inbound, location,

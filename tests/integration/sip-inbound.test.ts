@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import Srf from 'drachtio-srf';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sipAdapter, type SipConfig } from '../../telephony/sip/index.ts';
-import { sdpOffer, sipRequest, startDrachtioPeer, type DrachtioPeer } from '../fixtures/drachtio-peer.ts';
+import { sdpOffer, sipRequest, startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import type { InjectedTransaction } from '../fixtures/drachtio-peer-model.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { inboundContract, LINES, until, type DriverCall, type InboundDriver } from './inbound-contract.ts';
@@ -13,11 +12,7 @@ const CARRIER = '10.20.0.5';
 const CONFIG: SipConfig = { allowedSources: ['10.20.0.0/24'], trustedTrunks: [CARRIER], trunkHost: 'trunk.example', ringTimeoutS: 5 };
 
 async function connectTo(peer: DrachtioPeer, t: TestApp, config = CONFIG) {
-  const srf = new Srf();
-  srf.on('error', () => undefined);
-  const connected = once(srf, 'connect');
-  srf.connect({ host: '127.0.0.1', port: peer.port, secret: peer.secret });
-  await connected;
+  const srf = await connectSrf(peer);
   const adapter = sipAdapter(srf, t.app.telephony.inbound, config, t.clock, pino({ level: 'silent' }));
   t.app.telephony.inbound.register(adapter);
   await peer.routed(['invite', 'options']);
