@@ -18,7 +18,7 @@ import { createDialer, type Dialer } from '../dialer/engine.ts';
 import { technicalRoutes } from '../dialer/control/index.ts';
 import { consoleRoutes, createTelephony, WAIT_MESSAGE, type Telephony } from '../telephony/index.ts';
 import { incidentsRoutes } from '../telephony/incidents.routes.ts';
-import { reportsRoutes } from '../reports/index.ts';
+import { reportsRoutes, startReportsFolder } from '../reports/index.ts';
 import { connectDrachtio, deviceUri, emergencyNumberOf, scaipIngress, sipAdapter } from '../telephony/sip/index.ts';
 import { startSipIvr } from '../ivr/sip/index.ts';
 import { locationRoutes, locationService } from '../location/index.ts';
@@ -115,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(incidentsRoutes, { pool, clock, cipher });
   await app.register(reportsRoutes, { pool, clock, chromiumPath: config.reports.chromiumPath,
     selftestPeriodHours: config.dialer.control.selftestPeriodHours });
+  const reportsFolder = await startReportsFolder({ pool, redis, prefix: config.redisPrefix, log: logger });
+  app.addHook('onClose', () => reportsFolder.close());
   app.decorate('telephony', telephony);
   app.decorate('dialer', dialer);
   return app as unknown as FastifyInstance;

@@ -30,8 +30,11 @@
  *
  * Days are her days: a call counts on the day it started in the usuaria's zone (Canary time for
  * Las Palmas and Santa Cruz de Tenerife), where she lived and with the centre that followed her
- * when it was written. See store/migrations/005_reports.sql for the rollups.
+ * when it was written. See store/migrations/005_reports.sql for the rollups: calls only append
+ * deltas, which reads add to the rollups and startReportsFolder (reports/fold.ts) folds into them
+ * every few seconds in every instance.
  */
 export { reportsRoutes, REPORT_READERS, type ReportsRoutesOptions } from './reports.routes.ts';
 export { FIGURES } from './figures.ts';
+export { startReportsFolder, FOLD_EVERY_MS, type ReportsFolder } from './fold.ts';
 export type { Figure, Column, Row } from './figure.ts';

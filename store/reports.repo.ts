@@ -58,21 +58,97 @@ export function named(prefix: string, text: string, values: unknown[]): Built {
   return { name: `${prefix}.${createHash('sha1').update(text).digest('hex').slice(0, 12)}`, text, values };
 }
 
+type RollupTable = 'report_call_days' | 'report_answer_days' | 'report_occasion_days';
+
+const CALL_MEASURES = ['calls', 'answered', 'outside_window', 'o_atendida', 'o_sin_voz', 'o_colgada', 'o_equivocada', 'o_prueba',
+  'o_no_es_ella', 'o_contestador', 'o_completada', 'o_no_contesta', 'o_ocupado', 'o_fallida'];
+/**
+ * Each rollup's columns after its place and day, and the same from its pending deltas (migration
+ * 005: sign -1/+1 per side), summed per cell so that many pending deltas make few rows.
+ */
+const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: string; group: string }> = {
+  report_call_days: {
+    columns: ['direction', 'line', 'kind', ...CALL_MEASURES],
+    pending: ['direction', 'line', 'kind', 'sum(sign)::int', 'sum(sign * (bucket is not null)::int)::int', 'sum(sign * outside::int)::int',
+      ...CALL_MEASURES.slice(3).map((c) => `sum(sign * (outcome = '${c.slice(2)}')::int)::int`)],
+    from: 'report_call_deltas',
+    group: 'direction, line, kind',
+  },
+  report_answer_days: {
+    columns: ['line', 'kind', 'offered', 'answered', 'ans_hist'],
+    // per bucket too: one histogram built per bucket seen, not per delta
+    pending: ['line', 'kind', 'sum(sign)::int', '(case when bucket is null then 0 else sum(sign) end)::int', 'report_hist_one(bucket, sum(sign)::int)'],
+    from: 'report_call_deltas where report_call_answerable(direction, line)',
+    group: 'line, kind, bucket',
+  },
+  report_occasion_days: {
+    columns: ['kind', 'planned', 'open', 'contact', 'failed', 'cancelled', 'on_time'],
+    pending: ['kind', 'sum(sign)::int', ...['open', 'contact', 'failed', 'cancelled'].map((s) => `sum(sign * (status = '${s}')::int)::int`),
+      'sum(sign * on_time::int)::int'],
+    from: 'report_occasion_deltas',
+    group: 'kind',
+  },
+};
+
+/**
+ * A rollup's rows at one level, current to the last committed write: the folded rows plus the
+ * deltas not folded yet, grouped to that level (migration 005). One statement, one snapshot: a
+ * fold commits its delete and its upserts together, so each delta is counted exactly once.
+ */
+export function rollupSource(table: RollupTable, level: 0 | 1 | 2 | 3): string {
+  const r = ROLLUP[table];
+  const key = ['geo_level', 'province_code', 'day', 'municipality', 'centre_id'];
+  const pendingKey = [`${level}::smallint`, level === 0 ? `''` : 'province_code',
+    level === 3 ? `date_trunc('month', day)::date` : 'day', level === 2 ? 'municipality' : `''`,
+    level === 2 ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
+  const names = [...key, ...r.columns];
+  const group = ` group by ${[...pendingKey.slice(1).map((_, i) => i + 2), r.group].join(', ')}`;
+  return `(select ${names.join(', ')} from ${table} union all select ${[...pendingKey, ...r.pending].map((e, i) => `${e} as ${names[i]}`).join(', ')}
+    from ${r.from}${group}) r`;
+}
+
+/** Whole months inside [from, to]: the first's 1st and the last's last day; null when there is none. */
+export function wholeMonthsWithin(from: string, to: string): { first: string; last: string } | null {
+  const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
+  const first = day(from);
+  if (first.getUTCDate() !== 1) first.setUTCMonth(first.getUTCMonth() + 1, 1);
+  const last = day(to);
+  last.setUTCDate(last.getUTCDate() + 1);
+  last.setUTCDate(1);
+  last.setUTCDate(0); // `to` itself when it ends its month, else the last day of the month before
+  if (first.getTime() > last.getTime()) return null;
+  return { first: first.toISOString().slice(0, 10), last: last.toISOString().slice(0, 10) };
+}
+
 /**
  * One grouped read of a rollup table. Only the filters present reach the SQL, so each shape gets
- * a plan that uses the (geo_level, province_code, day) key.
+ * a plan that uses the (geo_level, province_code, day) key. By month at the province level, the
+ * whole months inside the range are read from the province-by-month rollup (level 3) and only
+ * the days at its edges from the daily one (level 1): a year is 12 rows per province, not 365.
+ * `opts.param` is one more value, referred to as `$param` in `opts.where`.
  */
-export function rollupQuery(table: 'report_call_days' | 'report_answer_days' | 'report_occasion_days', measures: string, f: ReportFilter,
-  opts: { where?: string; group?: string[] } = {}): Built {
-  const values: unknown[] = [f.grain, geoLevel(f), f.from, f.to];
-  const where = ['geo_level = $2', 'day between $3::date and $4::date'];
+export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
+  opts: { where?: string; group?: string[]; param?: unknown } = {}): Built {
+  const level = geoLevel(f);
+  const months = level === 1 && f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
+  const values: unknown[] = [f.grain, level, f.from, f.to];
+  const where: string[] = [];
+  let source = rollupSource(table, level);
+  if (months) {
+    values.push(months.first, months.last);
+    source = `(select * from ${rollupSource(table, 3)} where geo_level = 3 and day between $5::date and $6::date
+      union all select * from ${source} where geo_level = $2 and day between $3::date and $4::date and (day < $5::date or day > $6::date)) r`;
+  } else {
+    where.push('geo_level = $2', 'day between $3::date and $4::date');
+  }
   if (f.province !== undefined) { values.push(f.province); where.push(`province_code = $${values.length}`); }
   if (f.municipality !== undefined) { values.push(f.municipality); where.push(`municipality = $${values.length}`); }
   if (f.centreId !== undefined) { values.push(f.centreId); where.push(`centre_id = $${values.length}::uuid`); }
-  if (opts.where) where.push(opts.where);
+  if (opts.param !== undefined) values.push(opts.param);
+  if (opts.where) where.push(opts.where.replaceAll('$param', `$${values.length}`));
   const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';
   const text = `select to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') as period, ${GEO_SELECT[f.by]}${extra}, ${measures}
-    from ${table} where ${where.join(' and ')}
+    from ${source} where ${where.join(' and ') || 'true'}
     group by 1${GEO_GROUP[f.by]}${extra} order by 1${GEO_GROUP[f.by]}${extra}`;
   return named(`reports.${table}`, text, values);
 }
@@ -119,20 +195,30 @@ export function reportsRepo(db: Queryable) {
     },
     async occasions(f: ReportFilter, kinds: string[]): Promise<OccasionCellRow[]> {
       const measures = ['planned', 'open', 'contact', 'failed', 'cancelled', 'on_time'].map(sumInt).join(', ');
-      const built = rollupQuery('report_occasion_days', measures, f, { where: `kind = any($${5 + presentFilters(f)})`, group: ['kind'] });
-      built.values.push(kinds);
-      const { rows } = await db.query<OccasionCellRow>(built);
+      const { rows } = await db.query<OccasionCellRow>(rollupQuery('report_occasion_days', measures, f,
+        { where: 'kind = any($param)', param: kinds, group: ['kind'] }));
       return rows;
     },
     /** Municipalities seen in a province (level 2), for the drill-down and the filters. */
     async municipalities(province: string): Promise<string[]> {
       const { rows } = await db.query<{ municipality: string }>({ name: 'reports.municipalities',
-        text: `select distinct municipality from report_call_days where geo_level = 2 and province_code = $1 and municipality <> ''
-          order by 1`, values: [province] });
+        text: `select municipality from report_call_days where geo_level = 2 and province_code = $1 and municipality <> ''
+          union select municipality from report_call_deltas where province_code = $1 and municipality <> '' order by 1`, values: [province] });
       return rows.map((r) => r.municipality);
+    },
+    /**
+     * Folds the pending deltas into the rollups (migration 005, report_fold): how many it folded,
+     * or -1 when another session is folding right now.
+     */
+    async fold(): Promise<number> {
+      const { rows } = await db.query<{ n: number }>({ name: 'reports.fold', text: 'select report_fold() as n' });
+      return rows[0]!.n;
+    },
+    /** Delta rows written and not folded yet. */
+    async pending(): Promise<number> {
+      const { rows } = await db.query<{ n: number }>({ name: 'reports.pending',
+        text: 'select ((select count(*) from report_call_deltas) + (select count(*) from report_occasion_deltas))::int as n' });
+      return rows[0]!.n;
     },
   };
 }
-
-const presentFilters = (f: ReportFilter) =>
-  [f.province, f.municipality, f.centreId].filter((v) => v !== undefined).length;

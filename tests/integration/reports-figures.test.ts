@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { reportsRepo } from '../../store/reports.repo.ts';
 import { call, centre, expediente, incident, move, occasion, terminal, usuaria } from './reports-fixture.ts';
 
 /**
@@ -32,6 +33,7 @@ beforeAll(async () => {
   const u1 = (await usuaria(db, { province: '28', municipality: 'Madrid', centreId: c1, altaOn: '2026-01-10',
     window: { weekdays: [2], from: '10:00', to: '12:00' } })).usuariaId;
   const u2 = (await usuaria(db, { province: '35', municipality: 'Telde', centreId: c2, altaOn: '2026-02-01' })).usuariaId;
+  ids.u2 = u2;
   const u3 = (await usuaria(db, { province: '28', municipality: 'Madrid', centreId: c1, altaOn: '2025-12-01',
     window: { weekdays: [2], from: '11:00', to: '13:00' } })).usuariaId;
   const u4 = (await usuaria(db, { province: '28', municipality: 'Madrid', centreId: c1, altaOn: '2026-01-05',
@@ -159,5 +161,56 @@ describe('figures against a hand-computed world', () => {
   it('calls outside her window, judged against the window she had then', async () => {
     const { rows } = await get('/api/reports/outside-window?from=2026-03-01&to=2026-03-31');
     expect(rows).toEqual([expect.objectContaining({ kind: 'B', placed: 4, outsideWindow: 1 })]);
+  });
+
+  it('a call written a moment ago counts before any fold, and the same after it', async () => {
+    const reports = reportsRepo(t.pool);
+    // the app's folder runs every few seconds: holding its advisory lock keeps the deltas pending
+    const holder = await t.pool.connect();
+    const url = '/api/reports/calls?from=2026-05-01&to=2026-05-31&province=35&by=province';
+    try {
+      await holder.query(`select pg_advisory_lock(hashtext('atenpro.report_fold'))`);
+      await call(t.pool, { usuariaId: ids.u2!, direction: 'inbound', line: 'emergency', kind: 'C', startedAt: '2026-05-04T08:00:00Z',
+        answerAfterS: 4, end: 'completed', filed: { kind: 'C', outcome: 'sin_voz' } });
+      expect(await reports.pending()).toBeGreaterThan(0);
+      const pending = await get(url);
+      expect(pending.rows).toHaveLength(1);
+      expect(pending.rows[0]).toMatchObject({ period: '2026-05-01', province: '35', kind: 'C', calls: 1, answered: 1, sinVoz: 1 });
+      const answers = await get('/api/reports/answer-times?from=2026-05-01&to=2026-05-31&province=35');
+      expect(answers.rows.find((r) => r.kind === 'C')).toMatchObject({ offered: 1, answered: 1, p50S: 4 });
+      expect(await reports.fold()).toBe(-1);
+      await holder.query(`select pg_advisory_unlock(hashtext('atenpro.report_fold'))`);
+      await reports.fold();
+      expect(await reports.pending()).toBe(0);
+      expect((await get(url)).rows).toEqual(pending.rows);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('by month over a range that is not whole months: the same figures as its days added up', async () => {
+    // the counts (rates and percentiles do not add up)
+    const ADDITIVE = ['calls', 'answered', 'atendida', 'prueba', 'noContesta', 'ocupado', 'offered', 'planned', 'reached', 'failed',
+      'attempts', 'contacts', 'placed', 'outsideWindow'];
+    for (const figure of ['calls', 'answer-times', 'followups', 'outside-window']) {
+      const range = `from=2026-01-14&to=2026-04-02&by=province`;
+      const months = await get(`/api/reports/${figure}?${range}&grain=month`);
+      const days = await get(`/api/reports/${figure}?${range}&grain=day`);
+      expect(months.level).toBe(1);
+      const counts = (rows: Record<string, unknown>[], month: (p: string) => string) => {
+        const out: Record<string, number> = {};
+        for (const r of rows) {
+          for (const [k, v] of Object.entries(r)) {
+            if (typeof v !== 'number' || !ADDITIVE.includes(k)) continue;
+            const key = `${month(String(r.period))} ${r.province} ${r.kind ?? ''} ${r.direction ?? ''} ${r.line ?? ''} ${k}`;
+            out[key] = (out[key] ?? 0) + v;
+          }
+        }
+        return out;
+      };
+      const byMonth = counts(months.rows, (p) => p);
+      expect(Object.keys(byMonth).length, figure).toBeGreaterThan(0);
+      expect(byMonth, figure).toEqual(counts(days.rows, (p) => `${p.slice(0, 8)}01`));
+    }
   });
 });

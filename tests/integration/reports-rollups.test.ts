@@ -6,12 +6,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsRepo } from '../../store/calls.repo.ts';
 import type { Pool } from '../../store/db.ts';
+import { reportsRepo, rollupSource } from '../../store/reports.repo.ts';
 import { emptyDatabase, freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { centre, usuaria } from './reports-fixture.ts';
 
 /**
- * The rollups are kept by triggers as calls are written, answered, ended, filed and as she moves;
- * whatever the order of those writes, they must equal a recomputation from the raw tables.
+ * The rollups are kept by triggers as calls are written, answered, ended, filed and as she moves:
+ * the triggers append deltas, the fold adds them to the rollups, and a read adds the deltas not
+ * folded yet. Whatever the order of those writes, both the read before folding and the rollups
+ * after it must equal a recomputation from the raw tables.
  */
 let db: TestDatabase;
 let pool: Pool;
@@ -59,11 +62,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     lateH: fc.integer({ min: 0, max: 60 }) }),
 );
 
-async function apply(ops: Op[]): Promise<void> {
+/** Writes `ops` in order; before the one at `foldAt`, folds what is pending. */
+async function apply(ops: Op[], foldAt = -1): Promise<void> {
   const calls: { id: string; provider: string; pid: string; started: Date; seq: number }[] = [];
   const occasions: string[] = [];
   const repo = callsRepo(pool);
-  for (const o of ops) {
+  for (const [i, o] of ops.entries()) {
+    if (i === foldAt) expect(await reportsRepo(pool).fold()).toBeGreaterThanOrEqual(0);
     if (o.op === 'insert') {
       const [direction, line, kind] = LINES[o.line];
       const id = randomUUID();
@@ -103,17 +108,48 @@ const zero = (r: Record<string, unknown>) => Object.entries(r).every(([k, v]) =>
   || (Array.isArray(v) ? v.every((x) => x === 0) : v === 0));
 
 async function snapshot(table: string, recomputed: string): Promise<{ kept: string[]; fresh: string[] }> {
+  await pool.query('select report_fold()');
   const kept = (await pool.query(`select * from ${table}`)).rows.filter((r) => !zero(r));
   const fresh = (await pool.query(`select * from ${recomputed}()`)).rows;
   const key = (r: Record<string, unknown>) => JSON.stringify(r);
   return { kept: kept.map(key).sort(), fresh: fresh.map(key).sort() };
 }
 
+const TABLES = {
+  report_call_days: ['direction, line, kind', 'sum(calls)::int, sum(answered)::int, sum(outside_window)::int, sum(o_atendida)::int, '
+    + 'sum(o_sin_voz)::int, sum(o_colgada)::int, sum(o_equivocada)::int, sum(o_prueba)::int, sum(o_no_es_ella)::int, '
+    + 'sum(o_contestador)::int, sum(o_completada)::int, sum(o_no_contesta)::int, sum(o_ocupado)::int, sum(o_fallida)::int'],
+  report_answer_days: ['line, kind', 'sum(offered)::int, sum(answered)::int, '
+    + `array[${Array.from({ length: 85 }, (_, i) => `sum(ans_hist[${i + 1}])::int`).join(', ')}]`],
+  report_occasion_days: ['kind', 'sum(planned)::int, sum(open)::int, sum(contact)::int, sum(failed)::int, sum(cancelled)::int, sum(on_time)::int'],
+} as const;
+
+/** What a read sees at every level before any fold: the rollups plus the pending deltas, against a recomputation. */
+async function readsBeforeFolding(): Promise<{ read: string[]; fresh: string[] }> {
+  const read: string[] = [];
+  const fresh: string[] = [];
+  const key = (r: Record<string, unknown>) => JSON.stringify(Object.values(r));
+  for (const [table, [cols, sums]] of Object.entries(TABLES)) {
+    for (const level of [0, 1, 2, 3] as const) {
+      const q = (from: string) => `select geo_level, province_code, day, municipality, centre_id, ${cols}, ${sums} from ${from}
+        where geo_level = ${level} group by geo_level, province_code, day, municipality, centre_id, ${cols}`;
+      const nonZero = (rows: Record<string, unknown>[]) => rows.filter((r) => !zero(r));
+      read.push(...nonZero((await pool.query(q(rollupSource(table as keyof typeof TABLES, level)))).rows).map((r) => `${table} ${key(r)}`));
+      fresh.push(...nonZero((await pool.query(q(`${table.replace('_days', '_days_recomputed')}() r`))).rows).map((r) => `${table} ${key(r)}`));
+    }
+  }
+  return { read: read.sort(), fresh: fresh.sort() };
+}
+
 describe('rollups', () => {
   it('equal a recomputation from the raw tables after any sequence of writes', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
-      await pool.query('truncate call_events, call_attempts, followup_occasions, report_call_days, report_answer_days, report_occasion_days cascade');
-      await apply(ops);
+      await pool.query(`truncate call_events, call_attempts, followup_occasions, report_call_days, report_answer_days, report_occasion_days,
+        report_call_deltas, report_occasion_deltas cascade`);
+      // some of the writes are folded halfway through, the rest are still pending when the figures are read
+      await apply(ops, Math.floor(ops.length / 2));
+      const reads = await readsBeforeFolding();
+      expect(reads.read).toEqual(reads.fresh);
       const calls = await snapshot('report_call_days', 'report_call_days_recomputed');
       expect(calls.kept).toEqual(calls.fresh);
       const answers = await snapshot('report_answer_days', 'report_answer_days_recomputed');
@@ -124,7 +160,7 @@ describe('rollups', () => {
   });
 
   it('rebuild gives the same rollups as the triggers did', async () => {
-    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days cascade');
+    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days, report_call_deltas cascade');
     await apply([{ op: 'insert', who: 2, line: 1, at: 7 }, { op: 'answer', call: 0, afterS: 61 }, { op: 'insert', who: 4, line: 3, at: 200 },
       { op: 'end', call: 0, state: 'completed', oneStatement: true }, { op: 'end', call: 1, state: 'busy', oneStatement: false },
       { op: 'file', call: 0, kind: 'C', outcome: 'atendida' }, { op: 'move', who: 2, place: 4, centre: 0 },
@@ -137,7 +173,7 @@ describe('rollups', () => {
   });
 
   it('a bulk loader can defer the triggers and rebuild once', async () => {
-    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days cascade');
+    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days, report_call_deltas cascade');
     await apply([{ op: 'insert', who: 0, line: 0, at: 10 }, { op: 'end', call: 0, state: 'completed', oneStatement: false }]);
     expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(4); // one cell per level
     const c = await pool.connect();
@@ -174,10 +210,67 @@ describe('rollups', () => {
         [0, '', '2026-01-15', 1, 1], [1, '38', '2026-01-15', 1, 1], [2, '38', '2026-01-15', 1, 1], [3, '38', '2026-01-01', 1, 1]]);
       // and a filing after the migration moves it like any other
       await old.pool.query(`update call_attempts set disposition = '{"outcome":"atendida"}'`);
+      await old.pool.query('select report_fold()');
       const after = await old.pool.query(`select sum(o_atendida)::int as n, sum(o_completada)::int as c from report_call_days`);
       expect(after.rows[0]).toEqual({ n: 4, c: 0 });
     } finally {
       await old.drop();
     }
+  });
+
+  it("a call's transaction only appends deltas: no rollup row is written, none waits on another call or on a fold", async () => {
+    await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days, report_call_deltas cascade');
+    const repo = callsRepo(pool);
+    const started = new Date(Date.UTC(2026, 2, 10, 10));
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) {
+      await repo.insert({ id, direction: 'inbound', line: 'emergency', kind: 'C', provider: 'sip', providerCallId: `p-${id}`, caller: null,
+        usuariaId: people[0]!.id, terminalId: null, startedAt: started });
+    }
+    // the first call ended and folded: the cell "whole service, that day" exists and is the one the others add to
+    await repo.applyEvent(ids[0]!, { seq: 1, status: 'completed', at: new Date(started.getTime() + 60_000), final: true, answered: false });
+    await reportsRepo(pool).fold();
+    const a = await pool.connect();
+    const b = await pool.connect();
+    const folder = await pool.connect();
+    try {
+      await a.query('begin');
+      await callsRepo(a).applyEvent(ids[1]!, { seq: 1, status: 'in_progress', at: new Date(started.getTime() + 4000), final: false, answered: true });
+      await callsRepo(a).applyEvent(ids[1]!, { seq: 2, status: 'completed', at: new Date(started.getTime() + 90_000), final: true, answered: false });
+      await callsRepo(a).setDisposition(ids[1]!, 'C', { outcome: 'atendida' });
+      // the rows this transaction wrote (inserted, or updated: a new row version) in every table of the statistics
+      const { rows: written } = await a.query<{ t: string; n: number }>(`select t, n from (
+          select 'days' as t, count(*)::int as n from report_call_days where xmin = pg_current_xact_id()::xid
+          union all select 'answers', count(*)::int from report_answer_days where xmin = pg_current_xact_id()::xid
+          union all select 'deltas', count(*)::int from report_call_deltas where xmin = pg_current_xact_id()::xid) x order by t`);
+      // answered, ended, filed: the end counts it, the filing takes that back and counts it again
+      expect(written).toEqual([{ t: 'answers', n: 0 }, { t: 'days', n: 0 }, { t: 'deltas', n: 3 }]);
+      // a fold holds the rollups' rows it updates until it commits: another call ending meanwhile does not wait for it
+      await folder.query('begin');
+      await folder.query(`insert into call_attempts (direction, line, kind, provider, provider_call_id, usuaria_id, started_at, ended_at, outcome)
+        values ('inbound', 'emergency', 'C', 'sip', $1, $2, $3, $3, 'completed')`, [`f-${randomUUID()}`, people[0]!.id, started]);
+      await folder.query('commit');
+      await folder.query('begin');
+      expect((await folder.query<{ n: number }>('select report_fold() as n')).rows[0]!.n).toBe(1);
+      // with call a still open and the fold not committed, call b ends in the same cells; waiting on a lock would fail it
+      await b.query('begin');
+      await b.query(`set local lock_timeout = '2s'`);
+      await callsRepo(b).applyEvent(ids[2]!, { seq: 1, status: 'completed', at: new Date(started.getTime() + 30_000), final: true, answered: false });
+      await b.query('commit');
+      // a second fold meanwhile steps aside at once
+      expect(await reportsRepo(pool).fold()).toBe(-1);
+      await folder.query('commit');
+      await a.query('commit');
+    } finally {
+      for (const c of [a, b, folder]) { await c.query('rollback').catch(() => undefined); c.release(); }
+    }
+    expect(await reportsRepo(pool).pending()).toBeGreaterThan(0);
+    const reads = await readsBeforeFolding();
+    expect(reads.read).toEqual(reads.fresh);
+    expect(await reportsRepo(pool).fold()).toBeGreaterThan(0);
+    expect(await reportsRepo(pool).pending()).toBe(0);
+    const { rows } = await pool.query(`select calls, answered, o_atendida, o_completada from report_call_days
+      where geo_level = 0 and day = '2026-03-10' and kind = 'C'`);
+    expect(rows).toEqual([{ calls: 4, answered: 1, o_atendida: 1, o_completada: 3 }]);
   });
 });

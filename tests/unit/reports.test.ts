@@ -3,7 +3,7 @@ import { figureCsv, suppress, toCsv } from '../../reports/csv.ts';
 import type { Column } from '../../reports/figure.ts';
 import { monthRange, periods, truncate } from '../../reports/filters.ts';
 import { quantile, shareWithin, upperBound } from '../../reports/histogram.ts';
-import { geoLevel, HIST_BUCKETS } from '../../store/reports.repo.ts';
+import { geoLevel, HIST_BUCKETS, wholeMonthsWithin } from '../../store/reports.repo.ts';
 
 const hist = (answers: Record<number, number>) => {
   const h = new Array<number>(HIST_BUCKETS).fill(0);
@@ -53,6 +53,14 @@ describe('periods and levels', () => {
     expect(periods('2026-01-31', '2026-03-01', 'month')).toEqual(['2026-01-01', '2026-02-01', '2026-03-01']);
     expect(periods('2026-03-28', '2026-03-30', 'day')).toEqual(['2026-03-28', '2026-03-29', '2026-03-30']);
     expect(monthRange('2028-02')).toEqual({ from: '2028-02-01', to: '2028-02-29' });
+  });
+
+  it('finds the whole months inside a range, read by month from the province-by-month rollup', () => {
+    expect(wholeMonthsWithin('2025-11-24', '2026-11-23')).toEqual({ first: '2025-12-01', last: '2026-10-31' });
+    expect(wholeMonthsWithin('2026-01-01', '2026-02-28')).toEqual({ first: '2026-01-01', last: '2026-02-28' });
+    expect(wholeMonthsWithin('2028-01-31', '2028-02-29')).toEqual({ first: '2028-02-01', last: '2028-02-29' });
+    expect(wholeMonthsWithin('2026-03-05', '2026-04-29')).toBeNull();
+    expect(wholeMonthsWithin('2026-03-02', '2026-03-31')).toBeNull();
   });
 
   it('reads the coarsest rollup level the filters allow', () => {
