@@ -1,19 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../app/health.routes.ts';
 import { buildApp } from '../../app/server.ts';
 import { createLogger } from '../../common/log.ts';
+import { callStateStore } from '../../telephony/call-state.ts';
+import { loadConfig, type Config } from '../../app/config.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { redisUrl } from '../helpers/redis.ts';
+import { lockDrachtio } from '../fixtures/sipp/drachtio-lock.ts';
+import { freeUdpPort as freePortOn, killSipps, received, report, runSipp, SCENARIOS, sippFound, udpPortTaken } from '../fixtures/sipp/sipp.ts';
+import { subscribeDtmf, testRtpengine } from '../helpers/rtpengine.ts';
 import { LINES, until } from '../integration/inbound-contract.ts';
 
 /*
@@ -29,6 +31,9 @@ import { LINES, until } from '../integration/inbound-contract.ts';
  *
  * No app must be connected to that drachtio-server but the two this suite starts: drachtio hands each
  * INVITE to one of its connected apps, and both of these share the test database and Redis prefix.
+ * The suites of this run that use it take turns (tests/fixtures/sipp/drachtio-lock.ts).
+ * Both use the run's rtpengine (tests/global-setup.ts), each with a DTMF port and prompts of its own:
+ * left to themselves, each would start an rtpengine of its own on the same ng port.
  */
 const env = process.env;
 const REASON = 'needs a drachtio-server: set DRACHTIO_HOST (and DRACHTIO_PORT, DRACHTIO_SECRET, DRACHTIO_SIP_PORT)';
@@ -36,84 +41,37 @@ const SIP_HOST = env.DRACHTIO_SIP_HOST || env.DRACHTIO_HOST || '';
 const SIP_PORT = Number(env.DRACHTIO_SIP_PORT || 5060);
 const LOCAL_IP = env.SIPP_LOCAL_IP || '127.0.0.1';
 const SIPP = env.SIPP_BIN || 'sipp';
-const SCENARIOS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sipp');
-/** sipp's own limit on a run; the hard kill comes a few seconds later. */
-const SIPP_TIMEOUT_S = 20;
-
-interface SippRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  killed: boolean;
-  output: string;
-  /** sipp's -trace_err and -trace_msg files, for the failure message. */
-  traces: string;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Runs sipp in a directory of its own (its trace files land there), killed hard if it outlives its -timeout. */
-async function sipp(name: string, args: string[]): Promise<SippRun> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `atenpro-sipp-${name}-`));
-  const child = spawn(SIPP, [...args, '-m', '1', '-timeout', `${SIPP_TIMEOUT_S}s`, '-nostdin', '-trace_err', '-trace_msg'],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', (b: Buffer) => { output += b; });
-  child.stderr!.on('data', (b: Buffer) => { output += b; });
-  let killed = false;
-  const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, (SIPP_TIMEOUT_S + 5) * 1000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.once('error', (err) => { output += `\nspawn failed: ${err.message}`; resolve([null, null]); });
-    child.once('close', (c, s) => resolve([c, s]));
-  });
-  clearTimeout(timer);
-  children.delete(child);
-  let traces = '';
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.log')).sort()) {
-    traces += `\n==== ${file}\n${await readFile(path.join(dir, file), 'utf8')}`;
-  }
-  await rm(dir, { recursive: true, force: true });
-  return { code, signal, killed, output, traces };
-}
-
-const report = (who: string, r: SippRun) =>
-  `${who}: sipp exited ${r.code ?? r.signal}${r.killed ? ' (killed after its timeout)' : ''}\n${r.traces ? r.traces.slice(-6000) : r.output.slice(-3000)}`;
-
-/** A UDP port free on the sipp address now. */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, LOCAL_IP, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether someone holds this UDP port (sipp has bound it and listens). */
-function udpPortTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => resolve(true));
-    s.bind(port, LOCAL_IP, () => s.close(() => resolve(false)));
-  });
-}
+const sipp = (name: string, args: string[]) => runSipp(name, args, { timeoutS: 20 });
+const freeUdpPort = () => freePortOn(LOCAL_IP);
 
 /** An operator's phone: sipp as a UAS on a free port, answering one call. */
 async function operatorPhone() {
   const port = await freeUdpPort();
   const done = sipp('operator', ['-sf', path.join(SCENARIOS, 'operator-phone.xml'), '-i', LOCAL_IP, '-p', String(port), '-t', 'u1']);
-  await until(() => udpPortTaken(port), 5000);
+  await until(() => udpPortTaken(port, LOCAL_IP), 5000);
   return { port, done };
 }
 
 /** A terminal calling a centre line through drachtio; the Call-ID is the call's provider id in the record. */
-function terminalCall(scenario: 'terminal-call' | 'terminal-waits' | 'terminal-bad-cancel', caller: string, line: string) {
+function terminalCall(scenario: 'terminal-call' | 'terminal-waits' | 'terminal-bad-cancel' | 'terminal-location', caller: string, line: string,
+  extra: string[] = []) {
   const callId = `e2e-${randomBytes(6).toString('hex')}-%u@%s`;
   const done = freeUdpPort().then((port) => sipp('terminal', [`${SIP_HOST}:${SIP_PORT}`, '-sf', path.join(SCENARIOS, `${scenario}.xml`),
-    '-s', line, '-set', 'caller', caller, '-i', LOCAL_IP, '-p', String(port), '-t', 'u1', '-cid_str', callId]));
+    '-s', line, '-set', 'caller', caller, ...extra, '-i', LOCAL_IP, '-p', String(port), '-t', 'u1', '-cid_str', callId]));
   return { providerCallId: callId.replace('%u', '1').replace('%s', LOCAL_IP), done };
+}
+
+const prompts: string[] = [];
+
+/** The IVR media settings of one instance: the run's rtpengine, a DTMF port subscribed to its relay, prompts in a temp dir. */
+async function mediaOfInstance(): Promise<Config['media']> {
+  const { ng } = testRtpengine();
+  const dtmfPort = await freePortOn('127.0.0.1');
+  await subscribeDtmf(dtmfPort);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'atenpro-e2e-prompts-'));
+  prompts.push(dir);
+  return { ...loadConfig({}).media, rtpengineHost: ng.host, rtpenginePort: ng.port, dtmfHost: '127.0.0.1', dtmfPort,
+    promptsDir: path.join(dir, 'generated'), promptsOverrideDir: path.join(dir, 'recorded') };
 }
 
 /** A second instance of the service on the same database and Redis prefix, as production runs two. */
@@ -121,7 +79,7 @@ async function secondInstance(t: TestApp): Promise<{ app: FastifyInstance; logs:
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 3 });
-  const config = { ...t.config, instanceId: `${t.config.instanceId}-b` };
+  const config = { ...t.config, instanceId: `${t.config.instanceId}-b`, media: await mediaOfInstance() };
   const app = await buildApp({ config, pool: t.pool, redis, cipher: t.cipher, clock: t.clock, logger: createLogger('info', sink),
     registry: createRegistry() });
   await app.ready();
@@ -144,14 +102,15 @@ describe.skipIf(!env.DRACHTIO_HOST)(`SIP through a real drachtio-server with sip
   let b: Awaited<ReturnType<typeof secondInstance>>;
   let coordinator: string;
   let centreId: string;
+  let unlock: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const probe = spawn(SIPP, ['-v'], { stdio: 'ignore' });
-    const found = await new Promise<boolean>((resolve) => { probe.once('error', () => resolve(false)); probe.once('close', () => resolve(true)); });
-    if (!found) throw new Error(`sipp not found (${SIPP}): install Debian's sip-tester or set SIPP_BIN`);
+    if (!(await sippFound())) throw new Error(`sipp not found (${SIPP}): install Debian's sip-tester or set SIPP_BIN`);
+    unlock = await lockDrachtio(env.DRACHTIO_HOST!, Number(env.DRACHTIO_PORT || 9022));
     t = await startTestApp({
       drachtio: { host: env.DRACHTIO_HOST, port: Number(env.DRACHTIO_PORT || 9022), secret: env.DRACHTIO_SECRET || '' },
       sip: { allowedSources: [`${LOCAL_IP}/32`], trustedTrunks: [], trunkHost: `${LOCAL_IP}:5090` },
+      media: await mediaOfInstance(),
     });
     b = await secondInstance(t);
     await connected(t.logs, 'the first instance');
@@ -160,12 +119,14 @@ describe.skipIf(!env.DRACHTIO_HOST)(`SIP through a real drachtio-server with sip
     await new Promise((r) => setTimeout(r, 300));
     coordinator = (await signIn(t, 'coordinator')).token;
     centreId = (await createCentre(t.pool)).id;
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    killSipps();
     await b?.close();
     await t?.close();
+    for (const dir of prompts) await rm(dir, { recursive: true, force: true });
+    await unlock?.();
   });
 
   const usuaria = async () => {
@@ -256,6 +217,61 @@ describe.skipIf(!env.DRACHTIO_HOST)(`SIP through a real drachtio-server with sip
     await until(async () => (await attempt(call.providerCallId))?.outcome === 'completed');
     expect(await attempt(call.providerCallId)).toMatchObject({ operator_id: second, outcome: 'completed' });
   }, 90_000);
+
+  it('takes her position from an INVITE with a PIDF-LO (RFC 6442, multipart/mixed) onto the pop, and offers the operator the SDP alone', async () => {
+    const u = await usuaria();
+    const phone = await operatorPhone();
+    const operatorId = await operator(phone.port);
+    await t.app.telephony.inbound.setPresence(operatorId, 'available');
+
+    const call = terminalCall('terminal-location', u.msisdn, LINES.emergency, ['-set', 'lat', '40.4168', '-set', 'lon', '-3.7038', '-set', 'radius', '35']);
+    const [caller, op] = await Promise.all([call.done, phone.done]);
+    expect(caller.code, report('terminal', caller)).toBe(0);
+    expect(op.code, report('operator', op)).toBe(0);
+    await until(async () => (await attempt(call.providerCallId))?.outcome === 'completed');
+    expect(await attempt(call.providerCallId)).toMatchObject({ usuaria_id: u.usuariaId, line: 'emergency', operator_id: operatorId });
+
+    const calls = callStateStore(t.redis, t.config.redisPrefix, t.cipher);
+    const pop = await calls.pop((await calls.idOf('sip', call.providerCallId))!);
+    expect(pop?.position).toMatchObject({ lat: 40.4168, lon: -3.7038, accuracyM: 35, source: 'sip_invite' });
+    const { rows: [stored] } = await t.pool.query(`select count(*)::int as n from terminal_positions where usuaria_id = $1 and source = 'sip_invite'`,
+      [u.usuariaId]);
+    expect(stored.n).toBe(1);
+    // the operator's phone got an INVITE with an SDP body and nothing of the PIDF-LO
+    const invite = op.traces.slice(op.traces.indexOf('INVITE sip:'));
+    expect(invite).toMatch(/Content-Type: application\/sdp/i);
+    expect(invite).not.toMatch(/pidf|Geolocation|loc-boundary/i);
+  }, 60_000);
+
+  it('answers a SCAIP MESSAGE (application/scaip+xml) with its <mrs> and records the test transmission; a malformed one gets 400', async () => {
+    const u = await usuaria();
+    const scaip = async (mrq: string) => sipp('scaip', [`${SIP_HOST}:${SIP_PORT}`, '-sf', path.join(SCENARIOS, 'scaip-message.xml'),
+      '-set', 'mrq', mrq, '-i', LOCAL_IP, '-p', String(await freeUdpPort()), '-t', 'u1']);
+    const ref = randomBytes(6).toString('hex');
+    // a test transmission (device type 0002, status 0102), the device named by her number without the plus
+    const ok = await scaip(`<?xml version="1.0" encoding="UTF-8"?><mrq><ref>${ref}</ref><mty>ME</mty><cid>${u.msisdn.slice(1)}</cid>`
+      + '<dty>0002</dty><stc>0102</stc></mrq>');
+    expect(ok.code, report('scaip', ok)).toBe(0);
+    const answer = received(ok).at(-1);
+    expect(answer?.status, report('scaip', ok)).toBe(200);
+    expect(answer?.text).toMatch(/Content-Type: application\/scaip\+xml/i);
+    expect(answer?.text).toContain(`<mrs><ref>${ref}</ref><snu>0</snu></mrs>`);
+    const { rows: [alarm] } = await t.pool.query('select category, usuaria_id from terminal_alarms where ref = $1', [ref]);
+    expect(alarm).toEqual({ category: 'technical_control', usuaria_id: u.usuariaId });
+
+    const before = (await t.pool.query('select count(*)::int as n from terminal_alarms')).rows[0].n;
+    const bad = await scaip('<mrq><ref>abc</ref>');
+    expect(bad.code, report('scaip', bad)).toBe(0);
+    expect(received(bad).at(-1)?.status, report('scaip', bad)).toBe(400);
+    expect(received(bad).at(-1)?.text).toContain('<snu>2</snu>');
+    expect((await t.pool.query('select count(*)::int as n from terminal_alarms')).rows[0].n).toBe(before);
+  }, 60_000);
+
+  it('gives both instances IVR media on the run\'s rtpengine, without either starting one of its own', () => {
+    for (const logs of [t.logs, b.logs]) {
+      expect(logs.filter((l) => /IVR media unavailable|rtpengine is not installed/.test(l))).toEqual([]);
+    }
+  });
 
   it('answers an OPTIONS ping with 200', async () => {
     const r = await sipp('options', [`${SIP_HOST}:${SIP_PORT}`, '-sf', path.join(SCENARIOS, 'options-ping.xml'), '-i', LOCAL_IP,
