@@ -134,6 +134,7 @@ describe('SIP adapter specifics', () => {
     expect(byeToCaller.callId).toBe(tx.callId);
     byeToCaller.respond(200);
     await until(async () => (await t.pool.query(`select outcome from call_attempts where provider_call_id = $1`, [tx.callId])).rows[0]?.outcome === 'completed');
-    expect(await t.app.telephony.inbound.desk.presence(u.rows[0].id)).toBe('wrap_up');
+    // the record and the operator's desk are settled side by side: wait for the desk too
+    await until(async () => (await t.app.telephony.inbound.desk.presence(u.rows[0].id)) === 'wrap_up');
   });
 });
