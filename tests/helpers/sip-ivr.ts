@@ -4,12 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import Srf from 'drachtio-srf';
 import pino from 'pino';
+import { expect } from 'vitest';
 import { loadFlows, type FlowCatalog } from '../../ivr/index.ts';
 import type { RtpengineMedia } from '../../ivr/media/index.ts';
 import { promptLibrary, type PromptLibrary } from '../../ivr/prompts/index.ts';
 import { realTimers, sipIvr, type IvrRouting, type IvrTimers, type SipIvr, type SipIvrDeps } from '../../ivr/sip/index.ts';
 import { ivrRepo } from '../../store/ivr.repo.ts';
+import type { Queryable } from '../../store/db.ts';
 import type { Line } from '../../telephony/port.ts';
+import type { IvrDriver } from '../integration/ivr-contract.ts';
+import type { RtpCaller } from './rtp-caller.ts';
 import { startDrachtioPeer, type DrachtioPeer, connectSrf } from '../fixtures/drachtio-peer.ts';
 import type { TestApp } from './app.ts';
 import { testMedia } from './rtpengine.ts';
@@ -144,3 +148,46 @@ export async function startIvrRig(t: TestApp, opts: { promptMs?: number } = {}):
 }
 
 export const newCallId = () => `${randomUUID()}@terminal.example`;
+
+/** A SIP call a contract driver runs a flow on: our call id, her media, and how she hangs up and panics. */
+export interface DrivenCall { callId: string; caller: RtpCaller; hangup(): void; panic(): boolean }
+
+/**
+ * The provider-neutral IVR contract's driver over SIP: keys as RFC 2833 through rtpengine. `start`
+ * brings the call up (hers coming in, or ours going out) and says how to end it.
+ */
+export function sipContractDriver(rig: () => IvrRig, pool: Queryable, start: (flowId: string) => Promise<DrivenCall>): IvrDriver {
+  let call: DrivenCall;
+  const probe = () => rig().probe(call.callId);
+  const settled = (before: number) => rig().until(call.callId,
+    (p) => p.ended || p.routed || (p.instructions > before && p.waitingAt === p.instructions));
+  return {
+    async startCall(flowId) {
+      call = await start(flowId);
+      await settled(0);
+    },
+    async press(digits) {
+      const before = probe().instructions;
+      await call.caller.press(digits);
+      await settled(before);
+    },
+    async timeout() {
+      const before = probe().instructions;
+      if (!probe().fireTimeout) throw new Error('no gather is waiting');
+      probe().fireTimeout!();
+      await settled(before);
+    },
+    async hangup() {
+      call.hangup();
+      await rig().until(call.callId, (p) => p.ended);
+    },
+    async panic() {
+      expect(call.panic()).toBe(true);
+      await rig().until(call.callId, (p) => p.routed);
+    },
+    heard: () => [...probe().heard],
+    outcome: () => ivrRepo(pool).latest(call.callId),
+    connectedTo: () => probe().line,
+    ended: () => probe().ended || probe().routed,
+  };
+}

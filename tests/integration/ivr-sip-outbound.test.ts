@@ -10,9 +10,9 @@ import { sipAdapter } from '../../telephony/sip/index.ts';
 import { sipRequest, type OutgoingRequest } from '../fixtures/drachtio-peer.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { RtpCaller, testRtpengine } from '../helpers/rtpengine.ts';
-import { newCallId, startIvrRig, type IvrRig } from '../helpers/sip-ivr.ts';
+import { newCallId, sipContractDriver, startIvrRig, type IvrRig } from '../helpers/sip-ivr.ts';
 import { LINES, until } from './inbound-contract.ts';
-import { ivrContract, type IvrDriver } from './ivr-contract.ts';
+import { ivrContract } from './ivr-contract.ts';
 
 /*
  * Outbound IVR calls over SIP (a control call): the adapter places the call through the trunk with
@@ -220,43 +220,12 @@ describe('an outbound control call over SIP', () => {
 /** The provider-neutral IVR contract with every flow run on a call we place: she answers, then the flow runs as on hers. */
 let contract: OutboundRig;
 
-function outboundDriver(): IvrDriver {
-  let call: Awaited<ReturnType<typeof place>>;
-  let caller: RtpCaller;
-  const probe = () => contract.rig.probe(call.attemptId);
-  const settled = (before: number) => contract.rig.until(call.attemptId,
-    (p) => p.ended || p.routed || (p.instructions > before && p.waitingAt === p.instructions));
-  return {
-    async startCall(flowId) {
-      call = await place(contract, { flow: flowId });
-      caller = await answer(call.invite);
-      await settled(0);
-    },
-    async press(digits) {
-      const before = probe().instructions;
-      await caller.press(digits);
-      await settled(before);
-    },
-    async timeout() {
-      const before = probe().instructions;
-      if (!probe().fireTimeout) throw new Error('no gather is waiting');
-      probe().fireTimeout!();
-      await settled(before);
-    },
-    async hangup() {
-      contract.rig.peer.inject(call.invite.inDialog('BYE'), { source: '10.20.0.5' });
-      await contract.rig.until(call.attemptId, (p) => p.ended);
-    },
-    async panic() {
-      expect(contract.ivr.panic(call.providerCallId)).toBe(true);
-      await contract.rig.until(call.attemptId, (p) => p.routed);
-    },
-    heard: () => [...probe().heard],
-    outcome: () => ivrRepo(t.pool).latest(call.attemptId),
-    connectedTo: () => probe().line,
-    ended: () => probe().ended || probe().routed,
-  };
-}
+const outboundDriver = () => sipContractDriver(() => contract.rig, t.pool, async (flowId) => {
+  const call = await place(contract, { flow: flowId });
+  const caller = await answer(call.invite);
+  return { callId: call.attemptId, caller, hangup: () => contract.rig.peer.inject(call.invite.inDialog('BYE'), { source: '10.20.0.5' }),
+    panic: () => contract.ivr.panic(call.providerCallId) };
+});
 
 describe('IVR flows on outbound SIP calls', () => {
   beforeAll(async () => {

@@ -4,12 +4,12 @@ import { callsRepo } from '../../store/calls.repo.ts';
 import { ivrRepo } from '../../store/ivr.repo.ts';
 import type { SipIvr } from '../../ivr/sip/index.ts';
 import { sipAdapter } from '../../telephony/sip/index.ts';
-import { sipRequest, type InjectedTransaction } from '../fixtures/drachtio-peer.ts';
+import { sipRequest } from '../fixtures/drachtio-peer.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { RtpCaller } from '../helpers/rtpengine.ts';
-import { newCallId, startIvrRig, type IvrRig } from '../helpers/sip-ivr.ts';
+import { newCallId, sipContractDriver, startIvrRig, type IvrRig } from '../helpers/sip-ivr.ts';
 import { LINES, until } from './inbound-contract.ts';
-import { ivrContract, type IvrDriver } from './ivr-contract.ts';
+import { ivrContract } from './ivr-contract.ts';
 
 /* IVR calls over SIP: the drachtio control-protocol peer plays the network, the real rtpengine the media. */
 
@@ -108,47 +108,14 @@ let contractRig: IvrRig;
 let contractIvr: SipIvr;
 const attemptOf = new Map<string, string>();
 
-function sipIvrDriver(): IvrDriver {
-  let callId = '';
-  let caller: RtpCaller;
-  let tx: InjectedTransaction;
-  const probe = () => contractRig.probe(callId);
-  const settled = (before: number) => contractRig.until(callId,
-    (p) => p.ended || p.routed || (p.instructions > before && p.waitingAt === p.instructions));
-  return {
-    async startCall(flowId) {
-      caller = await RtpCaller.open();
-      callers.push(caller);
-      tx = contractRig.peer.inject(invite(LINES.info, caller.offer(), { 'X-Test-Flow': flowId }), { source: CARRIER });
-      caller.answered((await tx.response(200)).body);
-      callId = attemptOf.get(tx.callId)!;
-      await settled(0);
-    },
-    async press(digits) {
-      const before = probe().instructions;
-      await caller.press(digits);
-      await settled(before);
-    },
-    async timeout() {
-      const before = probe().instructions;
-      if (!probe().fireTimeout) throw new Error('no gather is waiting');
-      probe().fireTimeout!();
-      await settled(before);
-    },
-    async hangup() {
-      contractRig.peer.inject(tx.inDialog('BYE'), { source: CARRIER });
-      await contractRig.until(callId, (p) => p.ended);
-    },
-    async panic() {
-      expect(contractIvr.panic(tx.callId)).toBe(true);
-      await contractRig.until(callId, (p) => p.routed);
-    },
-    heard: () => [...probe().heard],
-    outcome: () => ivrRepo(t.pool).latest(callId),
-    connectedTo: () => probe().line,
-    ended: () => probe().ended || probe().routed,
-  };
-}
+const sipIvrDriver = () => sipContractDriver(() => contractRig, t.pool, async (flowId) => {
+  const caller = await RtpCaller.open();
+  callers.push(caller);
+  const tx = contractRig.peer.inject(invite(LINES.info, caller.offer(), { 'X-Test-Flow': flowId }), { source: CARRIER });
+  caller.answered((await tx.response(200)).body);
+  return { callId: attemptOf.get(tx.callId)!, caller, hangup: () => contractRig.peer.inject(tx.inDialog('BYE'), { source: CARRIER }),
+    panic: () => contractIvr.panic(tx.callId) };
+});
 
 describe('IVR flows on SIP', () => {
   beforeAll(async () => {
