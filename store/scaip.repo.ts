@@ -25,7 +25,6 @@ const sql = {
   setCall: 'update terminal_alarms set call_id = $2 where id = $1',
   setIncident: 'update terminal_alarms set incident_id = $2 where id = $1',
   // a self-test never moves the time back (messages can arrive out of order)
-  selftest: `update terminals set last_selftest_at = greatest(coalesce(last_selftest_at, $2), $2) where id = $1`,
   // one open technical incident per usuaria: a battery that stays low does not open one per message
   incident: `with found as (select id from incidents where usuaria_id = $1 and kind = 'tecnica' and status = 'open' limit 1),
       created as (insert into incidents (usuaria_id, kind, opened_at) select $1, 'tecnica', $2 where not exists (select 1 from found)
@@ -51,9 +50,6 @@ export function scaipRepo(db: Queryable) {
     },
     async setCall(alarmId: string, callId: string): Promise<void> {
       await db.query({ name: 'scaip.set_call', text: sql.setCall, values: [alarmId, callId] });
-    },
-    async markSelftest(terminalId: string, at: Date): Promise<void> {
-      await db.query({ name: 'scaip.selftest', text: sql.selftest, values: [terminalId, at] });
     },
     /** Her open technical incident, opened now if there is none; the alarm is linked to it. */
     async technicalIncident(alarmId: string, usuariaId: string, at: Date): Promise<string> {

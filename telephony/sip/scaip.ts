@@ -5,6 +5,7 @@ import type { Clock } from '../../common/clock.ts';
 import { toE164 } from '../../common/phone.ts';
 import { isValidPosition, type LocationService, type Position } from '../../location/index.ts';
 import type { Pool } from '../../store/db.ts';
+import { technicalRepo } from '../../store/technical.repo.ts';
 import { scaipRepo, type AlarmCategory, type ScaipDevice } from '../../store/scaip.repo.ts';
 import type { InboundService } from '../inbound.ts';
 import { parseLines } from '../lines.ts';
@@ -155,7 +156,8 @@ export function scaipIngress(d: ScaipDeps) {
   async function act(device: ScaipDevice, r: ScaipRequest, category: AlarmCategory, receivedAt: Date): Promise<void> {
     const repo = scaipRepo(d.pool);
     if (r.position) await d.location.record(d.pool, device, 'scaip', r.position);
-    if (r.messageType === 'PI') return repo.markSelftest(device.terminalId, receivedAt); // heartbeats are not kept one by one
+    // heartbeats are not kept one by one: they move the terminal's self-test time, as its self-test calls do
+    if (r.messageType === 'PI') return technicalRepo(d.pool).recordSelftest(device.terminalId, receivedAt);
     const alarm = await repo.insert({ terminalId: device.terminalId, usuariaId: device.usuariaId, controllerId: r.controllerId, ref: r.ref,
       messageType: r.messageType, deviceType: r.deviceType, deviceId: r.deviceId, statusCode: r.statusCode, category, receivedAt });
     if (!alarm.fresh && category !== 'emergency') return; // sent again: already done
