@@ -24,7 +24,6 @@ const sql = {
   existing: 'select id, category, call_id from terminal_alarms where controller_id = $1 and ref = $2',
   setCall: 'update terminal_alarms set call_id = $2 where id = $1',
   setIncident: 'update terminal_alarms set incident_id = $2 where id = $1',
-  // a self-test never moves the time back (messages can arrive out of order)
   // one open technical incident per usuaria: a battery that stays low does not open one per message
   incident: `with found as (select id from incidents where usuaria_id = $1 and kind = 'tecnica' and status = 'open' limit 1),
       created as (insert into incidents (usuaria_id, kind, opened_at) select $1, 'tecnica', $2 where not exists (select 1 from found)

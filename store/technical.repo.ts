@@ -71,6 +71,7 @@ export function technicalRepo(db: Queryable) {
         from terminals where id = $1 for update`, values: [terminalId] });
       return rows[0] ?? null;
     },
+    /** A self-test never moves the time back: messages and calls can arrive out of order. */
     async recordSelftest(terminalId: string, at: Date): Promise<void> {
       await db.query({ name: 'technical.record_selftest', text: `update terminals
         set last_selftest_at = greatest(coalesce(last_selftest_at, $2), $2) where id = $1`, values: [terminalId, at] });
