@@ -52,14 +52,16 @@ const sql = {
   // an inbound call's identification and its CallAttempt in one statement (one round trip, one
   // commit): the attempt is written whoever calls ($6 is the caller, null when withheld); a repeated
   // provider call id writes nothing and names the first attempt. The pop's last calls are read from
-  // the snapshot before this insert, as when the two were separate.
+  // the snapshot before this insert, as when the two were separate. `awaiting_test_call` says whether
+  // a control call waits for a test call from this terminal (technical control only runs then).
   identifyAndRecord: `with t as (select id, usuaria_id from terminals where msisdn = $6::text and status = 'active'),
     ins as (insert into call_attempts (id, direction, line, kind, provider, provider_call_id, caller, usuaria_id, terminal_id, started_at)
       select $1::uuid, 'inbound', $2::text, $3::text, $4::text, $5::text, $6::text, t.usuaria_id, t.id, $7::timestamptz
       from (select 1) one left join t on true
       on conflict (provider, provider_call_id) do nothing
       returning id)
-    select coalesce((select id from ins), (select id from call_attempts where provider = $4::text and provider_call_id = $5::text)) as attempt_id, p.*
+    select coalesce((select id from ins), (select id from call_attempts where provider = $4::text and provider_call_id = $5::text)) as attempt_id,
+      exists (select 1 from control_calls c join t on c.terminal_id = t.id where c.status = 'awaiting_test_call') as awaiting_test_call, p.*
     from (select 1) one left join lateral (select t.id as terminal_id, ${columns}
       from t join usuarias u on u.id = t.usuaria_id
       left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja') p on true`,
@@ -83,13 +85,16 @@ export function popRepo(db: Queryable) {
     },
     /**
      * Identifies the caller and writes the inbound CallAttempt, in one statement: her pop row (or
-     * null for an unknown or withheld number) and the attempt's id (the first one's, for a repeat).
+     * null for an unknown or withheld number), the attempt's id (the first one's, for a repeat) and
+     * whether a control call of her terminal awaits a test call.
      */
-    async identifyAndRecord(a: InboundAttempt): Promise<{ attemptId: string | null; row: (PopRow & { terminal_id: string }) | null }> {
-      const { rows } = await db.query<PopRow & { terminal_id: string; attempt_id: string | null }>({ name: 'pop.identify_and_record',
-        text: sql.identifyAndRecord, values: [a.id, a.line, a.kind, a.provider, a.providerCallId, a.caller, a.startedAt] });
+    async identifyAndRecord(a: InboundAttempt): Promise<{ attemptId: string | null; row: (PopRow & { terminal_id: string }) | null;
+      awaitingTestCall: boolean }> {
+      const { rows } = await db.query<PopRow & { terminal_id: string; attempt_id: string | null; awaiting_test_call: boolean }>({
+        name: 'pop.identify_and_record', text: sql.identifyAndRecord,
+        values: [a.id, a.line, a.kind, a.provider, a.providerCallId, a.caller, a.startedAt] });
       const r = rows[0]!;
-      return { attemptId: r.attempt_id, row: r.id ? r : null };
+      return { attemptId: r.attempt_id, row: r.id ? r : null, awaitingTestCall: r.awaiting_test_call };
     },
   };
 }

@@ -84,11 +84,11 @@ export function inboundService(d: InboundDeps) {
     const work = (async () => {
       const kind = line === 'emergency' ? 'C' : line === 'selftest' ? 'D' : 'A';
       // one statement: who is calling, and the CallAttempt written (a repeated webhook names the first one)
-      const { attemptId, row } = await popRepo(d.pool).identifyAndRecord({ id: callId, line, kind, provider: call.provider,
+      const { attemptId, row, awaitingTestCall } = await popRepo(d.pool).identifyAndRecord({ id: callId, line, kind, provider: call.provider,
         providerCallId: call.providerCallId, caller, startedAt: call.receivedAt });
       const pop = row ? buildPop(row, line, caller, d.cipher) : unknownPop(line, caller);
-      // her terminal called (§10.1 D): a control call awaiting its test call may close; never in the call's way
-      if (row?.terminal_id && (attemptId ?? callId) === callId) {
+      // her terminal called (§10.1 D) while a control call awaits its test call: it closes; never in the call's way
+      if (row?.terminal_id && awaitingTestCall && (attemptId ?? callId) === callId) {
         void onTerminalCall(d.pool, { terminalId: row.terminal_id, at: call.receivedAt, line, callAttemptId: callId })
           .catch((err: Error) => d.log.error({ callId, err: err.message }, 'terminal call not noted for technical control'));
       }
