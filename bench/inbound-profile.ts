@@ -1,5 +1,6 @@
 /**
- * Where an inbound call's time goes, for `BENCH_INBOUND_PROFILE=1 npm run bench -- inbound`.
+ * Where an inbound call's time goes, for `BENCH_INBOUND_PROFILE=1 npm run bench -- inbound`
+ * (`BENCH_INBOUND_PROFILE=cpu`: only the event loop and the V8 CPU profile, nothing wrapped).
  * Wraps, from the outside and only for the benchmark, the pool's queries (by statement name),
  * Redis commands, the inbound service's entry points, the hub's publish and each HTTP route,
  * and watches the event loop's delay. Nothing here changes what the app does.
@@ -77,7 +78,7 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
   const sampler = new pg.Client({ connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString });
   let sampling: NodeJS.Timeout | null = null;
   let busy = false;
-  void sampler.connect().then(() => {
+  if (process.env.BENCH_INBOUND_PROFILE !== 'cpu') void sampler.connect().then(() => {
     sampling = setInterval(() => {
       if (busy) return;
       busy = true;
@@ -102,6 +103,9 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
       }
     };
 
+  const wrap = process.env.BENCH_INBOUND_PROFILE !== 'cpu';
+  if (wrap) wrapCalls();
+  function wrapCalls() {
   const query = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
   const statement = (q: unknown) => {
     if (typeof q === 'object' && q && 'name' in q && (q as { name?: string }).name) return `pg ${(q as { name: string }).name}`;
@@ -131,6 +135,7 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
     const t = started.get(req);
     if (t !== undefined) add(`http ${req.routeOptions.url ?? req.url}`, performance.now() - t);
   });
+  }
 
   // BENCH_INBOUND_CPUPROF=<dir>: a V8 CPU profile of the app process per rate, for Chrome DevTools
   const cpuProfileDir = process.env.BENCH_INBOUND_CPUPROF;
