@@ -295,7 +295,7 @@ export function inboundService(d: InboundDeps) {
   /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
   async function record(ev: CallEvent, final: boolean, parkIfUnknown = true): Promise<boolean> {
     const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, { seq: ev.sequence, status: ev.state, at: ev.at,
-      final, answered: ev.state === 'in_progress', detail: ev.detail ?? null });
+      final, answered: ev.answered ?? ev.state === 'in_progress', detail: ev.detail ?? null });
     if (!recorded) {
       if (!parkIfUnknown) return false;
       await pending.addEvent(ev);

@@ -56,6 +56,12 @@ export interface CallEvent {
   durationS?: number;
   /** Provider-specific code kept for the record (SIP status, Twilio ErrorCode). */
   detail?: Record<string, string | number>;
+  /**
+   * Whether this event is the call being answered (her on a call we placed; the operator or a flow
+   * on hers). Absent: an `in_progress` event is. Twilio answers an inbound call itself to hold it or
+   * play to it: that is not a person answering, and the answer time must not start there.
+   */
+  answered?: boolean;
 }
 
 export interface OutboundCallRequest {

@@ -48,6 +48,8 @@ export function toInboundCall(p: IncomingParams, clock: Clock): InboundCall {
 export interface StatusParams {
   CallSid: string; CallStatus: TwilioCallStatus; SequenceNumber?: string; Timestamp?: string; CallDuration?: string;
   AnsweredBy?: string; ErrorCode?: string;
+  /** `inbound` for a call to us, `outbound-api` for one we placed, `outbound-dial` for a <Dial>'s leg. */
+  Direction?: string;
 }
 
 export function toCallEvent(p: StatusParams, clock: Clock): CallEvent {
@@ -61,5 +63,26 @@ export function toCallEvent(p: StatusParams, clock: Clock): CallEvent {
     answeredBy: answeredBy(p.AnsweredBy),
     durationS: p.CallDuration !== undefined ? Number(p.CallDuration) : undefined,
     detail,
+    // Twilio answers an inbound call as soon as its TwiML holds or plays to it: the answer is the
+    // operator's leg (operatorAnsweredEvent) or the flow's start, never this
+    ...(p.Direction === 'inbound' && p.CallStatus === 'in-progress' ? { answered: false } : {}),
   };
+}
+
+/** Sequence numbers of our own answer events, apart from the call's SequenceNumber series. */
+export const OPERATOR_ANSWER_SEQUENCE = 2_000_000;
+const FLOW_ANSWER_SEQUENCE = 2_000_001;
+
+/** An inbound call's flow started (the information line): the flow answered her, as on SIP. */
+export function flowAnsweredEvent(callSid: string, flow: string, at: Date): CallEvent {
+  return { provider: 'twilio', providerCallId: callSid, sequence: FLOW_ANSWER_SEQUENCE, state: 'in_progress', at, answered: true,
+    detail: { twilioStatus: 'flow-started', ivr: flow } };
+}
+
+export interface OperatorAnsweredParams { CallSid: string; ParentCallSid: string; CallStatus: string; Timestamp?: string }
+
+/** The operator's leg of a <Dial> was answered: the inbound call (its parent) is answered now, by her. */
+export function operatorAnsweredEvent(p: OperatorAnsweredParams, clock: Clock): CallEvent {
+  return { provider: 'twilio', providerCallId: p.ParentCallSid, sequence: OPERATOR_ANSWER_SEQUENCE, state: 'in_progress',
+    at: instant(p.Timestamp, clock), answeredBy: 'operator', answered: true, detail: { twilioStatus: 'operator-answered', operatorLeg: p.CallSid } };
 }

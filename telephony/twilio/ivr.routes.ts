@@ -9,14 +9,14 @@ import { WAIT_MESSAGE, type InboundService } from '../inbound.ts';
 import type { InboundCall, Line } from '../port.ts';
 import type { TwilioConfig } from './config.ts';
 import { captureTwilioBodies } from './form-body.ts';
-import { callerOf } from './from-twilio.ts';
+import { callerOf, flowAnsweredEvent } from './from-twilio.ts';
 import { renderInstruction, renderRetry, speak, type IvrTwimlOptions } from './ivr-twiml.ts';
 import { twilioSignature } from './signature.ts';
 import { renderFallback, renderHangup, renderPlan, type TwimlOptions } from './twiml.ts';
 import { twilioUrls } from './urls.ts';
 
 export interface TwilioIvrRoutesOptions {
-  inbound: Pick<InboundService, 'connectFromIvr'>;
+  inbound: Pick<InboundService, 'connectFromIvr' | 'event'>;
   sessions: IvrSessions;
   tokens: SessionTokens;
   config: Pick<TwilioConfig, 'accountSid' | 'authToken' | 'publicBaseUrl' | 'ringTimeoutS' | 'fallbackDevices' | 'webhookFragment'>;
@@ -110,6 +110,11 @@ export const twilioIvrRoutes: FastifyPluginAsyncTypebox<TwilioIvrRoutesOptions> 
     try {
       const started = await sessions.start({ flowId: flow, callId, provider: 'twilio', providerCallId: req.body.CallSid, direction });
       if (started.kind === 'stale') return xml(reply, started.rendered ?? renderRetry(urls.ivrStart(flow, callId, direction)));
+      // her call to us is answered by the flow from here (a call we placed was answered by her already)
+      if (direction === 'inbound') {
+        await inbound.event(flowAnsweredEvent(req.body.CallSid, flow, clock.now())).catch((err: Error) =>
+          req.log.error({ callId, err: err.message }, 'flow answer not recorded'));
+      }
       return xml(reply, await respond(started.turn, req.body));
     } catch (err) {
       return failOpen(req, reply, err, req.body, false, callId);

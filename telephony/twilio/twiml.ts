@@ -33,10 +33,12 @@ function dial(res: VoiceResponse, callId: string | null, devices: string[], o: T
   if (!nouns.length) return false;
   // answerOnBridge: the terminal keeps hearing ringback until a person is really there
   const d = res.dial({ action: o.urls.dialResult(callId), method: 'POST', timeout: o.ringTimeoutS, answerOnBridge: true });
+  // the operator's answer is the call's answer time (a call held first was answered by Twilio, not by her)
+  const answered = { statusCallbackEvent: ['answered' as const], statusCallback: o.urls.operatorAnswered(callId), statusCallbackMethod: 'POST' as const };
   for (const n of nouns) {
-    if (n.kind === 'sip') d.sip(n.value);
-    else if (n.kind === 'client') d.client(n.value);
-    else d.number(n.value);
+    if (n.kind === 'sip') d.sip(answered, n.value);
+    else if (n.kind === 'client') d.client(answered, n.value);
+    else d.number(answered, n.value);
   }
   return true;
 }

@@ -12,6 +12,8 @@ export function twilioUrls(publicBaseUrl: string) {
     hold: `${base}/hold`,
     /** Where Twilio reports how the operator leg of a <Dial> ended. */
     dialResult: (callId: string | null) => withQuery('dial-result', { callId }),
+    /** Where Twilio says the operator's leg of a <Dial> was answered: the moment a person took the call. */
+    operatorAnswered: (callId: string | null) => withQuery('operator-answered', { callId }),
     outbound: (attemptId: string) => withQuery('outbound', { attemptId }),
     amd: (attemptId: string) => withQuery('amd', { attemptId }),
     /** IVR (ivr.routes.ts): where a flow starts, and where her keys and a panic come back (signed session). */

@@ -5,7 +5,7 @@ import { forbidden } from '../../common/errors.ts';
 import { WAIT_MESSAGE, type InboundService } from '../inbound.ts';
 import type { TwilioConfig } from './config.ts';
 import { captureTwilioBodies } from './form-body.ts';
-import { toCallEvent, toInboundCall, TWILIO_CALL_STATUSES } from './from-twilio.ts';
+import { operatorAnsweredEvent, toCallEvent, toInboundCall, TWILIO_CALL_STATUSES } from './from-twilio.ts';
 import { twilioSignature } from './signature.ts';
 import { renderFallback, renderHangup, renderHold, renderPlan, renderRequeue, type TwimlOptions } from './twiml.ts';
 import { twilioUrls } from './urls.ts';
@@ -28,7 +28,11 @@ const StatusBody = Type.Object({ ...Twilio, CallSid,
   CallStatus: Type.Union(TWILIO_CALL_STATUSES.map((s) => Type.Literal(s))),
   SequenceNumber: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
   Timestamp: Type.Optional(Type.String({ maxLength: 64 })), CallDuration: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
-  AnsweredBy: Type.Optional(Type.String({ maxLength: 32 })), ErrorCode: Type.Optional(Type.String({ maxLength: 16 })) }, open);
+  AnsweredBy: Type.Optional(Type.String({ maxLength: 32 })), ErrorCode: Type.Optional(Type.String({ maxLength: 16 })),
+  Direction: Type.Optional(Type.String({ maxLength: 32 })) }, open);
+// the operator's leg (CallSid) of the inbound call ParentCallSid
+const OperatorAnsweredBody = Type.Object({ ...Twilio, CallSid, ParentCallSid: CallSid, CallStatus: Type.String({ maxLength: 32 }),
+  Timestamp: Type.Optional(Type.String({ maxLength: 64 })) }, open);
 const DialResultBody = Type.Object({ ...Twilio, CallSid, DialCallStatus: Type.Optional(Type.String({ maxLength: 32 })) }, open);
 const DialResultQuery = Type.Object({ callId: Type.Optional(Type.String({ format: 'uuid' })) });
 const HoldBody = Type.Object({ ...Twilio, CallSid: Type.Optional(CallSid) }, open);
@@ -73,6 +77,13 @@ export const twilioVoiceRoutes: FastifyPluginAsyncTypebox<TwilioVoiceRoutesOptio
     await inbound.event(toCallEvent(req.body, clock));
     return reply.code(204).send();
   });
+
+  // her call is answered when an operator's phone answers it (statusCallbackEvent=answered on the <Dial>'s nouns)
+  app.post('/twilio/voice/operator-answered', { schema: { ...hide, querystring: DialResultQuery, body: OperatorAnsweredBody } },
+    async (req, reply) => {
+      if (req.body.CallStatus === 'in-progress') await inbound.event(operatorAnsweredEvent(req.body, clock));
+      return reply.code(204).send();
+    });
 
   // asynchronous answering-machine detection: only `human` can be contact; a machine is hung up on
   app.post('/twilio/voice/amd', { schema: { ...hide, body: StatusBody } }, async (req, reply) => {

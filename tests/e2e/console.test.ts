@@ -152,7 +152,7 @@ describe('operator console in a browser', () => {
     sid = newSid();
     const res = await incoming(sid, usuaria.msisdn, EMERGENCY_LINE);
     expect(res.status).toBe(200);
-    expect(res.body).toContain(`<Sip>${DEVICE}</Sip>`);
+    expect(res.body).toContain(`>${DEVICE}</Sip>`);
 
     await pop().locator('.expediente').waitFor();
     expect(await pop().locator('.expediente').textContent()).toContain(usuaria.expedienteCode);

@@ -49,7 +49,7 @@ describe('outbound calls over Twilio', () => {
     expect(create.form.get('From')).toBe('+34910888000');
     expect(create.form.get('MachineDetection')).toBe('DetectMessageEnd');
     expect(create.form.get('AsyncAmd')).toBe('true');
-    expect(create.form.get('Twiml')).toContain(`<Sip>${operatorDevice}</Sip>`);
+    expect(create.form.get('Twiml')).toContain(`>${operatorDevice}</Sip>`);
     expect(create.form.get('Twiml')).not.toMatch(/<Say|ATENPRO/i); // nothing is said before she is identified
   });
 

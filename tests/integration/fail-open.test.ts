@@ -57,7 +57,7 @@ describe('emergencies fail open', () => {
     const sid = `CA${randomBytes(16).toString('hex')}`;
     const res = await webhook('/twilio/voice/incoming', { AccountSid: ACCOUNT, CallSid: sid, From: msisdn, To: EMERGENCY, CallStatus: 'ringing' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain(`<Sip>${device}</Sip>`);
+    expect(res.body).toContain(`>${device}</Sip>`);
     const ended = await webhook('/twilio/voice/status', { AccountSid: ACCOUNT, CallSid: sid, CallStatus: 'completed', SequenceNumber: '4' });
     expect(ended.statusCode).toBeLessThan(300);
 
@@ -79,7 +79,7 @@ describe('emergencies fail open', () => {
     const offered = await t.app.telephony.hub.lastOf(operatorId);
     await blocker.query('rollback');
     await blocker.end();
-    expect(res.body).toContain(`<Sip>${device}</Sip>`);
+    expect(res.body).toContain(`>${device}</Sip>`);
     expect(offered).toMatchObject({ type: 'call.offered', pop: { known: false, caller: msisdn, degraded: expect.stringContaining('no responde') } });
     await t.app.telephony.inbound.flushPending();
     await until(async () => (await t.pool.query('select 1 from call_attempts where provider_call_id = $1', [sid])).rowCount === 1);

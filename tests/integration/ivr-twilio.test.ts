@@ -222,6 +222,18 @@ describe('Twilio IVR webhooks', () => {
     }
   });
 
+  it('counts an information-line call answered when its flow starts, as on SIP, and not again when Twilio reports it', async () => {
+    await caller.startCall('informacion');
+    const answeredAt = t.clock.now();
+    const row = async () => (await t.pool.query('select answered_at from call_attempts where id = $1', [caller.callId])).rows[0];
+    expect(await row()).toEqual({ answered_at: answeredAt });
+    t.clock.advance(5_000);
+    const status = await twilioPost('/twilio/voice/status', caller.params({ CallStatus: 'in-progress', SequenceNumber: '1', Direction: 'inbound',
+      Timestamp: t.clock.now().toUTCString() }));
+    expect(status.statusCode).toBe(204);
+    expect(await row()).toEqual({ answered_at: answeredAt });
+  });
+
   it('answers a repeated webhook with the same TwiML and advances the session once', async () => {
     await caller.startCall('control');
     const action = caller.action!;
@@ -262,7 +274,7 @@ describe('Twilio IVR webhooks', () => {
     api.requests.length = 0;
     await t.app.telephony.inbound.setPresence(op.id, 'available');
     expect(api.requests.map((r) => r.path.split('/').at(-1))).toEqual([`${caller.sid}.json`]);
-    expect(api.requests[0]!.form.get('Twiml')).toContain('<Sip>sip:op1@10.0.0.5</Sip>');
+    expect(api.requests[0]!.form.get('Twiml')).toContain('>sip:op1@10.0.0.5</Sip>');
   });
 
   it('keeps the info line of a provider without IVR going straight to the operators', async () => {

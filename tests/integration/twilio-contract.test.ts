@@ -29,7 +29,7 @@ function twilioDriver(): InboundDriver {
       const call: DriverCall = {
         providerCallId: sid,
         async expectConnected(device) {
-          const noun = `<Sip>${device}</Sip>`;
+          const noun = `>${device}</Sip>`;
           if (res.body.includes('<Dial')) return void expect(res.body).toContain(noun);
           // it waited: the operator freed up and the call was redirected to her through the REST API
           await until(() => api.requests.some((r) => r.path.endsWith(`/Calls/${sid}.json`) && (r.form.get('Twiml') ?? '').includes(noun)));

@@ -133,7 +133,7 @@ describe('Twilio webhook signature', () => {
     expect(bad.json().message).toMatch(/CallSid/);
     await inbound().setPresence(await operator('sip:op1@10.0.0.5'), 'available');
     const { res, sid } = await incoming('###', LINES.emergency);
-    expect(res.body).toContain('<Sip>sip:op1@10.0.0.5</Sip>');
+    expect(res.body).toContain('>sip:op1@10.0.0.5</Sip>');
     expect(await attemptOf(sid)).toMatchObject({ caller: null, usuaria_id: null, line: 'emergency' });
   });
 });
@@ -149,7 +149,8 @@ describe('Twilio inbound calls', () => {
     expect(row).toMatchObject({ usuaria_id: u.usuariaId, line: 'emergency', kind: 'C', operator_id: op, caller: u.msisdn });
     expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response>'
       + `<Dial action="${BASE}/twilio/voice/dial-result?callId=${row.id}" method="POST" timeout="20" answerOnBridge="true">`
-      + '<Sip>sip:op1@10.0.0.5</Sip></Dial></Response>');
+      + `<Sip statusCallbackEvent="answered" statusCallback="${BASE}/twilio/voice/operator-answered?callId=${row.id}" statusCallbackMethod="POST">`
+      + 'sip:op1@10.0.0.5</Sip></Dial></Response>');
     // the log knows the call, never the number
     expect(t.logs.join('\n')).not.toContain(u.msisdn.slice(3));
   });
@@ -160,8 +161,8 @@ describe('Twilio inbound calls', () => {
     await inbound().setPresence(await operator('+34600111222'), 'available');
     const unknown = await incoming('+34699000111', LINES.general);
     const withheld = await incoming('anonymous', LINES.emergency);
-    expect(unknown.res.body).toContain('<Client>operadora2</Client>');
-    expect(withheld.res.body).toContain('<Number>+34600111222</Number>');
+    expect(unknown.res.body).toContain('>operadora2</Client>');
+    expect(withheld.res.body).toContain('>+34600111222</Number>');
     expect(await attemptOf(unknown.sid)).toMatchObject({ usuaria_id: null, caller: '+34699000111', line: 'general' });
     expect(await attemptOf(withheld.sid)).toMatchObject({ usuaria_id: null, caller: null, line: 'emergency' });
   });
@@ -178,11 +179,49 @@ describe('Twilio inbound calls', () => {
 
     const op = await operator('sip:op1@10.0.0.5');
     await inbound().setPresence(op, 'available');
-    expect(updates()).toEqual([{ sid, status: null, twiml: expect.stringContaining('<Sip>sip:op1@10.0.0.5</Sip>') }]);
+    expect(updates()).toEqual([{ sid, status: null, twiml: expect.stringContaining('>sip:op1@10.0.0.5</Sip>') }]);
     expect(updates()[0]!.twiml).toContain(`action="${BASE}/twilio/voice/dial-result?callId=${callId}"`);
     expect(api.requests[0]!.path).toBe(`/2010-04-01/Accounts/${ACCOUNT}/Calls/${sid}.json`);
     expect(api.requests[0]!.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT}:${AUTH}`).toString('base64')}`);
     expect(await inbound().desk.waiting()).toEqual([]);
+  });
+
+  it('times the answer from the operator’s phone, not from Twilio holding the call; a caller who gives up waiting was never answered', async () => {
+    // the operator's leg (child) answered, as Twilio reports it for the <Dial>'s noun
+    const answered = (sid: string, child: string, at: string, callId: string) => twilioPost(`/twilio/voice/operator-answered?callId=${callId}`,
+      { AccountSid: ACCOUNT, CallSid: child, ParentCallSid: sid, CallStatus: 'in-progress', Direction: 'outbound-dial', Timestamp: at });
+    const held = await incoming('+34611000001', LINES.emergency);
+    const gaveUp = await incoming('+34611000002', LINES.general);
+    for (const { res } of [held, gaveUp]) expect(res.body).toContain('<Enqueue');
+    // Twilio answers both to hold them: the answer time must not start there
+    for (const { sid } of [held, gaveUp]) {
+      expect((await status(sid, 'in-progress', 1, 'Tue, 10 Nov 2026 10:00:01 +0000', { Direction: 'inbound' })).statusCode).toBe(204);
+      expect(await attemptOf(sid)).toMatchObject({ answered_at: null, outcome: null });
+    }
+    expect((await status(gaveUp.sid, 'completed', 2, 'Tue, 10 Nov 2026 10:00:40 +0000', { Direction: 'inbound' })).statusCode).toBe(204);
+    expect(await attemptOf(gaveUp.sid)).toMatchObject({ answered_at: null, ended_at: new Date('2026-11-10T10:00:40Z') });
+
+    const op = await operator('sip:op1@10.0.0.5');
+    await inbound().setPresence(op, 'available');
+    const { id: callId } = await attemptOf(held.sid);
+    const bridge = updates().find((u) => u.sid === held.sid)!.twiml!;
+    expect(bridge).toContain(`statusCallbackEvent="answered" statusCallback="${BASE}/twilio/voice/operator-answered?callId=${callId}"`);
+    const child = newSid();
+    // forged: refused, nothing written
+    const forged = await twilioPost(`/twilio/voice/operator-answered?callId=${callId}`, { AccountSid: ACCOUNT, CallSid: child,
+      ParentCallSid: held.sid, CallStatus: 'in-progress', Timestamp: 'Tue, 10 Nov 2026 10:00:20 +0000' }, { signature: 'falsa' });
+    expect(forged.statusCode).toBe(403);
+    expect(await attemptOf(held.sid)).toMatchObject({ answered_at: null });
+    for (let i = 0; i < 2; i++) {
+      expect((await answered(held.sid, child, 'Tue, 10 Nov 2026 10:00:25 +0000', callId)).statusCode).toBe(204);
+    }
+    expect(await attemptOf(held.sid)).toMatchObject({ answered_at: new Date('2026-11-10T10:00:25Z'), operator_id: op });
+    // a later answer (a repeated or late callback) never moves it
+    await answered(held.sid, newSid(), 'Tue, 10 Nov 2026 10:03:00 +0000', callId);
+    expect(await attemptOf(held.sid)).toMatchObject({ answered_at: new Date('2026-11-10T10:00:25Z') });
+    // a status the route does not know as an answer is taken and ignored
+    expect((await twilioPost(`/twilio/voice/operator-answered?callId=${callId}`, { AccountSid: ACCOUNT, CallSid: child,
+      ParentCallSid: held.sid, CallStatus: 'ringing' })).statusCode).toBe(204);
   });
 
   it('lets the status callback close a call whose caller hung up just as an operator freed up', async () => {
@@ -259,7 +298,7 @@ describe('Twilio inbound calls', () => {
     const second = await operator('sip:op2@10.0.0.6');
     await inbound().setPresence(second, 'available');
     const { res, sid } = await incoming('+34611000001');
-    expect(res.body).toContain('<Sip>sip:op1@10.0.0.5</Sip>');
+    expect(res.body).toContain('>sip:op1@10.0.0.5</Sip>');
     const { id: callId } = await attemptOf(sid);
 
     const missed = await twilioPost(`/twilio/voice/dial-result?callId=${callId}`,
@@ -267,7 +306,7 @@ describe('Twilio inbound calls', () => {
     expect(missed.body).toContain(`<Enqueue waitUrl="${BASE}/twilio/voice/hold" waitUrlMethod="POST">${callId}</Enqueue>`);
     expectNeutralSpanish(missed.body);
     expect(await inbound().desk.presence(first)).toBe('away');
-    expect(updates()).toEqual([{ sid, status: null, twiml: expect.stringContaining('<Sip>sip:op2@10.0.0.6</Sip>') }]);
+    expect(updates()).toEqual([{ sid, status: null, twiml: expect.stringContaining('>sip:op2@10.0.0.6</Sip>') }]);
     expect(await attemptOf(sid)).toMatchObject({ operator_id: second });
 
     const done = await twilioPost(`/twilio/voice/dial-result?callId=${callId}`,
@@ -322,7 +361,8 @@ describe('Twilio webhooks when our own code fails', () => {
     const res = await withDevices.post('/twilio/voice/incoming', incomingParams(sid, '+34611223344', LINES.emergency));
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain(`<Dial action="${BASE}/twilio/voice/dial-result" method="POST" timeout="20" answerOnBridge="true">`
-      + '<Sip>sip:guardia@10.0.0.99</Sip></Dial>');
+      + `<Sip statusCallbackEvent="answered" statusCallback="${BASE}/twilio/voice/operator-answered" statusCallbackMethod="POST">`
+      + 'sip:guardia@10.0.0.99</Sip></Dial>');
     expect(withDevices.logs.join('\n')).toContain('twilio webhook failed');
     expect(withDevices.logs.join('\n')).not.toContain('611223344');
 
