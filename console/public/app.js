@@ -1,4 +1,4 @@
-// The operator console: presence, the live call and its pop, the disposition, recent calls.
+// The operator console: presence, the live call and its pop, the disposition, recent calls, technical tasks.
 import { api } from './api.js';
 import { dispositionForm } from './disposition.js';
 import { fichaPanel } from './ficha.js';
@@ -7,6 +7,7 @@ import { CALL_STATE, LINE, label } from './labels.js';
 import { connectLive } from './live.js';
 import { renderPop } from './pop.js';
 import { recentCalls } from './recent.js';
+import { technicalTasks } from './tasks.js';
 
 const TITLE = 'ATENPRO · Consola de operadora';
 const state = { presence: 'offline', call: null, filed: new Set() };
@@ -30,6 +31,7 @@ const recent = recentCalls({
   },
   onUnauthorized: () => sessionExpired(),
 });
+const tasks = technicalTasks({ onOpenFicha: (usuariaId) => void ficha.open(usuariaId), onUnauthorized: () => sessionExpired() });
 let live = null;
 
 function announce(text) {
@@ -124,6 +126,7 @@ function onMessage(m, { fresh }) {
       if (m.current?.callId) showCall(m.current, { arrived: fresh, restored: true });
       else if (state.call) clearCall();
       void recent.refresh();
+      void tasks.refresh();
       break;
     case 'presence':
       setPresence(m.presence);
@@ -179,6 +182,7 @@ async function start() {
     },
   });
   void recent.refresh();
+  void tasks.refresh();
 }
 
 void start();

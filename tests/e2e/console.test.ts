@@ -6,6 +6,7 @@ import { generate } from 'otplib';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../access/secrets.ts';
+import { technicalRepo } from '../../store/technical.repo.ts';
 import { usersRepo } from '../../store/users.repo.ts';
 import { registerTwilio, twilioConfigFrom } from '../../telephony/twilio/index.ts';
 import { openBrowser, requireChromium, SCREENSHOT_DIR } from '../helpers/browser.ts';
@@ -251,6 +252,46 @@ describe('operator console in a browser', () => {
     expect(await page.locator('.call-banner.emergency').count()).toBe(0);
     expect(await page.locator('#disposition-form').getByRole('radio', { name: 'A Entrante' }).isChecked()).toBe(true);
     await screenshot('consola-desconocido.png');
+  });
+
+  it('lists the technical tasks, opens her ficha from one, and marks them done, one already done by someone else', async () => {
+    const { rows: [terminal] } = await t.pool.query('select id from terminals where msisdn = $1', [usuaria.msisdn]);
+    const repo = technicalRepo(t.pool);
+    const overdue = (await repo.insertTask({ terminalId: terminal.id, usuariaId: usuaria.usuariaId, incidentId: null, controlCallId: null,
+      kind: 'selftest_overdue', at: new Date(t.clock.now().getTime() - 3_600_000) }))!;
+    const noTestCall = (await repo.insertTask({ terminalId: terminal.id, usuariaId: usuaria.usuariaId, incidentId: null, controlCallId: null,
+      kind: 'control_no_test_call', at: t.clock.now() }))!;
+    await page.locator('#tasks-refresh').click();
+    const rows = page.locator('#tasks-body tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).textContent()).toContain('Autochequeo del terminal no recibido');
+    expect(await rows.nth(0).textContent()).toContain(usuaria.expedienteCode);
+    expect(await rows.nth(1).textContent()).toContain('Llamada de control sin llamada de prueba del terminal');
+    expect(await page.locator('#tasks-count').textContent()).toBe('(2)');
+
+    await rows.nth(0).getByRole('button', { name: /Ver la ficha/ }).click();
+    await expect.poll(() => page.locator('#ficha-dialog').getAttribute('open')).not.toBeNull();
+    await expect.poll(() => page.locator('#ficha-body').textContent()).toContain(usuaria.expedienteCode);
+    await page.locator('#ficha-close').click();
+
+    // another operator does the second one from her own console first
+    const other = (await signIn(t, 'operator')).token;
+    expect((await t.app.inject({ method: 'POST', url: `/api/technical/tasks/${noTestCall}/done`, headers: bearer(other) })).statusCode).toBe(204);
+    await rows.nth(1).getByRole('button', { name: /Marcar hecha/ }).click();
+    await expect.poll(() => page.locator('#tasks-status').textContent()).toBe('Otra persona ya la había marcado como hecha.');
+    await expect.poll(() => rows.count()).toBe(1);
+
+    await rows.nth(0).getByRole('button', { name: /Marcar hecha/ }).click();
+    await expect.poll(() => page.locator('#tasks-empty').isVisible()).toBe(true);
+    expect(await page.locator('#tasks-table').isVisible()).toBe(false);
+    const { rows: done } = await t.pool.query('select id, status, done_by from technical_tasks where id = any($1) order by created_at',
+      [[overdue, noTestCall]]);
+    expect(done).toEqual([{ id: overdue, status: 'done', done_by: operator.id }, { id: noTestCall, status: 'done', done_by: expect.any(String) }]);
+    expect(done[1].done_by).not.toBe(operator.id);
+    const { rows: audit } = await t.pool.query(`select actor_id from audit_log where action = 'technical_task.done' and detail->>'taskId' = $1`,
+      [overdue]);
+    expect(audit).toEqual([{ actor_id: operator.id }]);
+    await screenshot('consola-tareas-tecnicas.png');
   });
 
   it('signs out, and walks a coordinator through her first TOTP enrolment and then the TOTP code', async () => {
