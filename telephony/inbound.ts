@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.ts';
 import { maskPhone } from '../common/log.ts';
-import { onTerminalCall } from '../dialer/control/index.ts';
 import { toE164 } from '../common/phone.ts';
 import { callsRepo, type CallAttempt } from '../store/calls.repo.ts';
 import type { FieldCipher } from '../store/crypto.ts';
 import type { Pool } from '../store/db.ts';
 import { popRepo } from '../store/pop.repo.ts';
-import { terminalsRepo } from '../store/terminals.repo.ts';
 import { callStateStore, type LiveCall } from './call-state.ts';
-import type { ChainableCommander } from 'ioredis';
+import { callerIdentification } from './identification.ts';
 import { lineOf } from './lines.ts';
 import { operatorDesk, priorityOf, type Assignment, type Presence } from './operators/desk.ts';
 import { operatorDirectory } from './operators/directory.ts';
-import { FINAL_STATES, type CallEvent, type InboundCall, type InboundPlan, type Line, type OperatorTarget, type ProviderName,
+import { FINAL_STATES, isAnswer, type CallEvent, type InboundCall, type InboundPlan, type Line, type OperatorTarget, type ProviderName,
   type VoiceProvider } from './port.ts';
 import type { InboundMetrics } from './metrics.ts';
 import { pendingRecords } from './pending.ts';
@@ -39,8 +37,6 @@ export const INFO_FLOW = 'informacion';
 
 export const WAIT_MESSAGE = 'Le atendemos enseguida. Por favor, no cuelgue.';
 
-class StoreTimeout extends Error {}
-
 /** A live call and its pop, as the caller already holds them. */
 type Known = { call: LiveCall; pop: Pop | null };
 
@@ -48,11 +44,6 @@ type Known = { call: LiveCall; pop: Pop | null };
 async function exec(tx: ChainableCommander): Promise<void> {
   for (const [err] of (await tx.exec()) ?? []) if (err) throw err;
 }
-const within = <T>(ms: number, p: Promise<T>): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new StoreTimeout('store budget')), ms); })])
-    .finally(() => clearTimeout(timer));
-};
 
 /** Caller identification -> record -> operator -> pop -> plan. Provider-neutral. */
 export function inboundService(d: InboundDeps) {
@@ -60,6 +51,7 @@ export function inboundService(d: InboundDeps) {
   const desk = operatorDesk(d.redis, d.prefix, { callKeyPrefix: calls.keyPrefix, lastKey: d.hub.lastKey });
   const operators = operatorDirectory(d.pool, d.log);
   const pending = pendingRecords(d.redis, d.prefix, d.pool, d.log);
+  const identification = callerIdentification({ pool: d.pool, cipher: d.cipher, log: d.log, pending, storeBudgetMs: d.storeBudgetMs });
   const providers = new Map<ProviderName, VoiceProvider>();
   const outboundListeners: OutboundListener[] = [];
   const endedListeners: CallEndedListener[] = [];
@@ -72,38 +64,6 @@ export function inboundService(d: InboundDeps) {
     void bridgeHere(callId).catch((err: Error) => d.log.error({ callId, err: err.message }, 'bridge failed'));
   });
   const ready = d.subscriber.subscribe(bridgeChannel(d.instanceId));
-
-  async function identify(line: Line, caller: string | null): Promise<{ pop: Pop; terminalId: string | null }> {
-    if (!caller) return { pop: unknownPop(line, null), terminalId: null };
-    const row = await popRepo(d.pool).loadByMsisdn(caller);
-    return row ? { pop: buildPop(row, line, caller, d.cipher), terminalId: row.terminal_id } : { pop: unknownPop(line, caller), terminalId: null };
-  }
-
-  /** Identification and the record, under the store budget when the line is the emergency one. */
-  async function identifyAndRecord(call: InboundCall, callId: string, line: Line, caller: string | null) {
-    const work = (async () => {
-      const kind = line === 'emergency' ? 'C' : line === 'selftest' ? 'D' : 'A';
-      // one statement: who is calling, and the CallAttempt written (a repeated webhook names the first one)
-      const { attemptId, row, awaitingTestCall } = await popRepo(d.pool).identifyAndRecord({ id: callId, line, kind, provider: call.provider,
-        providerCallId: call.providerCallId, caller, startedAt: call.receivedAt });
-      const pop = row ? buildPop(row, line, caller, d.cipher) : unknownPop(line, caller);
-      // her terminal called (§10.1 D) while a control call awaits its test call: it closes; never in the call's way
-      if (row?.terminal_id && awaitingTestCall && (attemptId ?? callId) === callId) {
-        void onTerminalCall(d.pool, { terminalId: row.terminal_id, at: call.receivedAt, line, callAttemptId: callId })
-          .catch((err: Error) => d.log.error({ callId, err: err.message }, 'terminal call not noted for technical control'));
-      }
-      return { pop, terminalId: row?.terminal_id ?? null, attemptId: attemptId ?? callId };
-    })();
-    if (line !== 'emergency') return work;
-    try {
-      return await within(d.storeBudgetMs, work);
-    } catch (err) {
-      work.catch(() => undefined); // it may still land; the pending record is idempotent with it
-      d.log.warn({ callId, err: (err as Error).message }, 'store unavailable: emergency routed with the caller number alone');
-      await pending.add({ callId, provider: call.provider, providerCallId: call.providerCallId, line, caller, startedAt: call.receivedAt.toISOString() });
-      return { pop: unknownPop(line, caller, 'Ficha no disponible: el almacén no responde. Atienda con el número.'), terminalId: null, attemptId: callId };
-    }
-  }
 
   /**
    * The call is the operator's: her console gets the pop, then the attempt gets her and the pop is
@@ -166,10 +126,10 @@ export function inboundService(d: InboundDeps) {
       log.info({ caller: maskPhone(caller) }, 'inbound call');
 
       if (line === 'selftest') {
-        await selftest(call, callId, caller);
+        await identification.selftest(call, callId, caller);
         return { action: 'answer_and_end', callId, line, message: null };
       }
-      const { pop, attemptId } = await identifyAndRecord(call, callId, line, caller);
+      const { pop, attemptId } = await identification.identifyAndRecord(call, callId, line, caller);
       if (attemptId === callId) d.metrics.calls.inc({ line, degraded: pop.degraded ? 'yes' : 'no' });
       if (line === 'info' && ivrProviders.has(call.provider)) return { action: 'ivr', callId: attemptId, line, flow: INFO_FLOW };
       return toOperator(call, attemptId, line, caller, pop, log);
@@ -186,16 +146,7 @@ export function inboundService(d: InboundDeps) {
     async connectFromIvr(call: InboundCall, callId: string, line: Line): Promise<InboundPlan> {
       const caller = toE164(call.callerRaw);
       const log = d.log.child({ callId, line });
-      const identified = identify(line, caller);
-      let pop: Pop;
-      try {
-        pop = (line === 'emergency' ? await within(d.storeBudgetMs, identified) : await identified).pop;
-      } catch (err) {
-        if (line !== 'emergency') throw err;
-        identified.catch(() => undefined);
-        log.warn({ err: (err as Error).message }, 'store unavailable: emergency from an IVR routed with the caller number alone');
-        pop = unknownPop(line, caller, 'Ficha no disponible: el almacén no responde. Atienda con el número.');
-      }
+      const pop = await identification.identify(line, caller, log);
       return toOperator(call, callId, line, caller, pop, log);
     },
 
@@ -295,7 +246,7 @@ export function inboundService(d: InboundDeps) {
   /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
   async function record(ev: CallEvent, final: boolean, parkIfUnknown = true): Promise<boolean> {
     const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, { seq: ev.sequence, status: ev.state, at: ev.at,
-      final, answered: ev.answered ?? ev.state === 'in_progress', detail: ev.detail ?? null });
+      final, answered: isAnswer(ev), detail: ev.detail ?? null });
     if (!recorded) {
       if (!parkIfUnknown) return false;
       await pending.addEvent(ev);
@@ -345,17 +296,6 @@ export function inboundService(d: InboundDeps) {
     return target ? { action: 'connect', callId, line, operator: target } : { action: 'wait', callId, line, message: WAIT_MESSAGE };
   }
 
-  /**
-   * The terminal's autochequeo: recorded against the terminal, answered by no one. Technical control
-   * then hears of it: the self-test time, a control call awaiting this test call, a pending emission test.
-   */
-  async function selftest(call: InboundCall, callId: string, caller: string | null): Promise<void> {
-    const match = caller ? await terminalsRepo(d.pool).findActiveByMsisdn(caller) : null;
-    const attempt = await callsRepo(d.pool).insert({ id: callId, direction: 'inbound', line: 'selftest', kind: 'D', provider: call.provider,
-      providerCallId: call.providerCallId, caller, usuariaId: match?.usuariaId ?? null, terminalId: match?.terminalId ?? null,
-      startedAt: call.receivedAt });
-    if (match) await onTerminalCall(d.pool, { terminalId: match.terminalId, at: call.receivedAt, line: 'selftest', callAttemptId: attempt.id });
-  }
 }
 
 export type InboundService = ReturnType<typeof inboundService>;

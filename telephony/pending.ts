@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { callsRepo } from '../store/calls.repo.ts';
 import type { Pool } from '../store/db.ts';
-import { FINAL_STATES, type CallEvent, type Line, type ProviderName } from './port.ts';
+import { FINAL_STATES, isAnswer, type CallEvent, type Line, type ProviderName } from './port.ts';
 
 export interface PendingCall { callId: string; provider: ProviderName; providerCallId: string; line: Line; caller: string | null; startedAt: string }
 
@@ -21,7 +21,7 @@ export function pendingRecords(redis: Redis, prefix: string, pool: Pool, log: Lo
       provider: c.provider, providerCallId: c.providerCallId, caller: c.caller, usuariaId: null, terminalId: null, startedAt: new Date(c.startedAt) });
     for (const e of events) {
       await repo.applyEvent(attempt.id, { seq: e.sequence, status: e.state, at: new Date(e.at), final: FINAL_STATES.includes(e.state),
-        answered: e.state === 'in_progress', detail: e.detail ?? null });
+        answered: isAnswer(e), detail: e.detail ?? null });
     }
   }
 
@@ -77,3 +77,5 @@ export function pendingRecords(redis: Redis, prefix: string, pool: Pool, log: Lo
     },
   };
 }
+
+export type PendingRecords = ReturnType<typeof pendingRecords>;

@@ -64,6 +64,9 @@ export interface CallEvent {
   answered?: boolean;
 }
 
+/** Whether the event is the call being answered (see CallEvent.answered). */
+export const isAnswer = (ev: Pick<CallEvent, 'answered' | 'state'>): boolean => ev.answered ?? ev.state === 'in_progress';
+
 export interface OutboundCallRequest {
   /** E.164 number to call. */
   to: string;
