@@ -35,7 +35,14 @@ export const callsFigure: Figure = {
   async compute({ db }, f) {
     const rows = await reportsRepo(db).calls(f);
     const centres = await centreNames(db, rows);
-    return rows.map((r) => ({ ...placeOf(r, centres), direction: r.direction, line: r.line, kind: r.kind, calls: r.calls,
-      answered: r.answered, ...Object.fromEntries(OUTCOMES.map(([k, col]) => [k, r[col]])) }));
+    // one literal per row (the drill-down by province is thousands of rows): no spread, no entries
+    return rows.map((r) => {
+      const p = placeOf(r, centres);
+      return { period: p.period, province: p.province, provinceName: p.provinceName, municipality: p.municipality, centreId: p.centreId,
+        centreName: p.centreName, direction: r.direction, line: r.line, kind: r.kind, calls: r.calls, answered: r.answered,
+        atendida: r.o_atendida, sinVoz: r.o_sin_voz, colgada: r.o_colgada, equivocada: r.o_equivocada, prueba: r.o_prueba,
+        noEsElla: r.o_no_es_ella, contestador: r.o_contestador, completada: r.o_completada, noContesta: r.o_no_contesta,
+        ocupado: r.o_ocupado, fallida: r.o_fallida };
+    });
   },
 };

@@ -1,5 +1,5 @@
 import type { Queryable } from './db.ts';
-import { named, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
+import { geoLevel, named, wholeMonthsWithin, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
 
 /**
  * Figures read straight from tables that stay small or are read by index (expedientes, incidents,
@@ -29,6 +29,7 @@ function placeWhere(f: Pick<ReportFilter, 'province' | 'municipality' | 'centreI
 }
 
 const PLAIN: Columns = { province: 'province_code', municipality: 'municipality', centre: 'centre_id' };
+const MIRROR: Columns = { province: 'r.province_code', municipality: 'r.municipality', centre: 'r.centre_id' };
 const HER: Columns = { province: 'u.province_code', municipality: 'u.municipality', centre: 'e.centre_id' };
 const INCIDENT: Columns = { province: `coalesce(i.rep_province, '')`, municipality: `coalesce(i.rep_municipality, '')`, centre: 'i.rep_centre_id' };
 // her current centre: the open expediente's, else the latest one's
@@ -45,14 +46,35 @@ export interface CentreName { id: string; code: string; name: string; municipali
 
 export function reportsDirectRepo(db: Queryable) {
   return {
-    /** Altas and bajas (by cause) per period, and the active count the day before `from`. */
+    /**
+     * Altas and bajas (by cause) per period, and the active count the day before `from`, from the
+     * census counters (migration 010): the opening is altas minus bajas before `from` (monthly rows,
+     * then the days of its own month), the flows are the range's rows (whole months from the monthly
+     * ones when grouped by month). The few expedientes whose baja precedes their alta are not in
+     * the counters and are read here as they are.
+     */
     async censusFlows(f: ReportFilter): Promise<CensusFlowRow[]> {
-      const values: unknown[] = [f.grain, f.from, f.to];
+      const level = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
+      const monthly = { 0: 4, 1: 3, 2: 5 }[level];
+      const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`];
+      const where = placeWhere(f, PLAIN, values);
       const g = geo(f.by, PLAIN);
+      const counters = (lvl: number, cond: string) => `from report_census_days where geo_level = ${lvl} and ${cond}${where}`;
+      const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
+      const flow = `select case when cause = '' then 'alta' else 'baja' end as what, day, cause, province_code, municipality, centre_id, n `;
+      let inRange = `${flow}${counters(level, 'day between $2::date and $3::date')}`;
+      if (whole) {
+        values.push(whole.first, whole.last);
+        const [a, b] = [values.length - 1, values.length];
+        inRange = `${flow}${counters(monthly, `day between $${a}::date and $${b}::date`)}
+          union all ${flow}${counters(level, `day between $2::date and $3::date and (day < $${a}::date or day > $${b}::date)`)}`;
+      }
+      const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
+          case when cause = '' then n else -n end as n`;
       const period = (col: string) => `to_char(date_trunc($1, ${col}::timestamp), 'YYYY-MM-DD')`;
-      const text = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
+      const irregular = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
           from expedientes e join usuarias u on u.id = e.usuaria_id
-          where e.alta_on is not null and e.alta_on <= $3::date${placeWhere(f, HER, values)})
+          where e.baja_on < e.alta_on and e.alta_on <= $3::date${placeWhere(f, HER, values)})
         select 'opening' as what, null as period, null as cause, ${g.select}, count(*)::int as n from e
           where alta_on < $2::date and (baja_on is null or baja_on >= $2::date) group by 1${g.group}
         union all
@@ -60,6 +82,13 @@ export function reportsDirectRepo(db: Queryable) {
         union all
         select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
           where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
+      const text = `with c as (${opening} ${counters(monthly, 'day < $4::date')}
+          union all ${opening} ${counters(level, 'day >= $4::date and day < $2::date')}
+          union all ${inRange})
+        select what, case when what = 'opening' then null else to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') end as period,
+          case when cause in ('', '-') then null else cause end as cause, ${g.select}, sum(n)::int as n
+        from c group by what, 2, c.cause${g.group} having sum(n) <> 0
+        union all (${irregular})`;
       const { rows } = await db.query<CensusFlowRow>(named('reports.census', text, values));
       return rows;
     },
@@ -109,17 +138,25 @@ export function reportsDirectRepo(db: Queryable) {
      * self-test (or, never having made one, their coming into service) is older than their period.
      */
     async selftest(f: ReportFilter, now: Date, defaultHours: number): Promise<SelftestRow[]> {
+      // the counters and the mirror of counted terminals (migration 010): active and never-tested per
+      // place and model; the overdue ones a range of terminals_report_selftest_due per model
       const values: unknown[] = [now, defaultHours];
-      const g = geo(f.by, HER);
-      const text = `select '' as period, ${g.select}, count(*)::int as active,
-          count(*) filter (where t.last_selftest_at is null)::int as never,
-          count(*) filter (where coalesce(t.last_selftest_at, t.status_changed_at)
-            < $1::timestamptz - make_interval(hours => coalesce(m.selftest_period_hours, $2::int)))::int as overdue
-        from terminals t join usuarias u on u.id = t.usuaria_id
-          join expedientes e on e.usuaria_id = u.id and e.status = 'activa'
-          left join terminal_models m on m.model = t.model
-        where t.status = 'active' and (m.model is null or m.selftest_period_hours is not null)${placeWhere(f, HER, values)}
-        group by 1${g.group} order by 1${g.group}`;
+      const where = placeWhere(f, PLAIN, values);
+      const g = geo(f.by, PLAIN);
+      const r = geo(f.by, MIRROR);
+      const order = { none: '', province: ', 2', municipality: ', 2, 3', centre: ', 2, 4' }[f.by];
+      const text = `with m as (select c.model, coalesce(tm.selftest_period_hours, $2::int) as hours
+          from (select distinct model from report_terminal_cells) c left join terminal_models tm on tm.model = c.model
+          where tm.model is null or tm.selftest_period_hours is not null),
+        cells as (select '' as period, ${g.select}, sum(active)::int as active, sum(never)::int as never
+          from report_terminal_cells where model in (select model from m)${where} group by 1${g.group} having sum(active) > 0),
+        late as (select '' as period, ${r.select}, count(*)::int as overdue
+          from report_terminals_overdue($1::timestamptz, $2::int) o join report_terminals r on r.terminal_id = o.terminal_id
+          where true${placeWhere(f, MIRROR, values)} group by 1${r.group})
+        select c.period, c.province, c.municipality, c.centre_id, c.active, c.never, coalesce(l.overdue, 0)::int as overdue
+        from cells c left join late l on l.province = c.province and l.municipality = c.municipality
+          and l.centre_id is not distinct from c.centre_id
+        order by 1${order}`;
       const { rows } = await db.query<SelftestRow>(named('reports.selftest', text, values));
       return rows;
     },

@@ -91,11 +91,14 @@ const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: 
 };
 
 /**
- * A rollup's rows at one level, current to the last committed write: the folded rows plus the
- * deltas not folded yet, grouped to that level (migration 005). One statement, one snapshot: a
- * fold commits its delete and its upserts together, so each delta is counted exactly once.
+ * A rollup's rows at one level that meet `cond`, current to the last committed write: the folded
+ * rows plus the deltas not folded yet, grouped to that level (migration 005). One statement, one
+ * snapshot: a fold commits its delete and its upserts together, so each delta is counted exactly
+ * once. The folded rows are a plain scan of the level's partition (the planner flattens it into
+ * the query's append); only the few pending deltas are grouped in a subquery of their own.
+ * `cond` names only key and dimension columns, which both sides share.
  */
-export function rollupSource(table: RollupTable, level: 0 | 1 | 2 | 3): string {
+export function rollupRead(table: RollupTable, level: 0 | 1 | 2 | 3, cond: string): string {
   const r = ROLLUP[table];
   const key = ['geo_level', 'province_code', 'day', 'municipality', 'centre_id'];
   const pendingKey = [`${level}::smallint`, level === 0 ? `''` : 'province_code',
@@ -103,8 +106,14 @@ export function rollupSource(table: RollupTable, level: 0 | 1 | 2 | 3): string {
     level === 2 ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
   const names = [...key, ...r.columns];
   const group = ` group by ${[...pendingKey.slice(1).map((_, i) => i + 2), r.group].join(', ')}`;
-  return `(select ${names.join(', ')} from ${table} union all select ${[...pendingKey, ...r.pending].map((e, i) => `${e} as ${names[i]}`).join(', ')}
-    from ${r.from}${group}) r`;
+  return `select ${names.join(', ')} from ${table} where geo_level = ${level} and ${cond}
+    union all select ${names.join(', ')} from (select ${[...pendingKey, ...r.pending].map((e, i) => `${e} as ${names[i]}`).join(', ')}
+    from ${r.from}${group}) d where ${cond}`;
+}
+
+/** Every row of one level, folded and pending (the yardstick the property test reads). */
+export function rollupSource(table: RollupTable, level: 0 | 1 | 2 | 3): string {
+  return `(${rollupRead(table, level, 'true')}) r`;
 }
 
 /** Whole months inside [from, to]: the first's 1st and the last's last day; null when there is none. */
@@ -131,25 +140,29 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
   opts: { where?: string; group?: string[]; param?: unknown } = {}): Built {
   const level = geoLevel(f);
   const months = level === 1 && f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
-  const values: unknown[] = [f.grain, level, f.from, f.to];
+  // the level is written into the text (it is one of four numbers, never the caller's): each shape
+  // is planned for its own partition, also once the statement has a generic plan
+  const values: unknown[] = [f.grain, f.from, f.to];
   const where: string[] = [];
-  let source = rollupSource(table, level);
-  if (months) {
-    values.push(months.first, months.last);
-    source = `(select * from ${rollupSource(table, 3)} where geo_level = 3 and day between $5::date and $6::date
-      union all select * from ${source} where geo_level = $2 and day between $3::date and $4::date and (day < $5::date or day > $6::date)) r`;
-  } else {
-    where.push('geo_level = $2', 'day between $3::date and $4::date');
-  }
   if (f.province !== undefined) { values.push(f.province); where.push(`province_code = $${values.length}`); }
   if (f.municipality !== undefined) { values.push(f.municipality); where.push(`municipality = $${values.length}`); }
   if (f.centreId !== undefined) { values.push(f.centreId); where.push(`centre_id = $${values.length}::uuid`); }
   if (opts.param !== undefined) values.push(opts.param);
   if (opts.where) where.push(opts.where.replaceAll('$param', `$${values.length}`));
+  const and = where.map((w) => ` and ${w}`).join('');
+  let source = `(${rollupRead(table, level, `day between $2::date and $3::date${and}`)}) r`;
+  if (months) {
+    values.push(months.first, months.last);
+    const [first, last] = [`$${values.length - 1}::date`, `$${values.length}::date`];
+    source = `(${rollupRead(table, 3, `day between ${first} and ${last}${and}`)}
+      union all ${rollupRead(table, level, `day between $2::date and $3::date and (day < ${first} or day > ${last})${and}`)}) r`;
+  }
   const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';
-  const text = `select to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') as period, ${GEO_SELECT[f.by]}${extra}, ${measures}
-    from ${source} where ${where.join(' and ') || 'true'}
-    group by 1${GEO_GROUP[f.by]}${extra} order by 1${GEO_GROUP[f.by]}${extra}`;
+  // grouped by the period's first day, written out once per output row rather than per input row
+  const period = 'date_trunc($1, day::timestamp)';
+  const text = `select to_char(${period}, 'YYYY-MM-DD') as period, ${GEO_SELECT[f.by]}${extra}, ${measures}
+    from ${source}
+    group by ${period}${GEO_GROUP[f.by]}${extra} order by ${period}${GEO_GROUP[f.by]}${extra}`;
   return named(`reports.${table}`, text, values);
 }
 

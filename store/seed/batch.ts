@@ -156,6 +156,8 @@ export async function writeBatch(db: Queryable, batch: PreparedBatch, opts: Writ
   // a seed lost to a crash is simply run again; not waiting for each commit's flush is safe here
   await db.query('set local synchronous_commit = off');
   if (opts.skipForeignKeyChecks) await db.query('set local session_replication_role = replica');
+  // the census and terminal counters are rebuilt once at the end of the seed (report_rebuild_stocks)
+  await db.query(`set local atenpro.reports_deferred = 'on'`);
   await replaceTaken(batch.usuarias.column('id_document'), existingDnis(db), spare.dni);
   await replaceTaken(batch.terminals.column('msisdn'), existingMsisdns(db), spare.msisdn);
   await insertBatch(db, batch.usuarias);

@@ -113,6 +113,8 @@ export async function seedUsuarias(pool: Pool, cipher: FieldCipher, opts: SeedOp
   }
   await Promise.all(inFlight);
   if (opts.callsYear) await afterCalls(pool);
+  // the batches deferred the census and terminal counters (migration 010); report_rebuild does them too
+  else await pool.query('select report_rebuild_stocks()');
   return { usuarias: total, centres: centreIds.size, ms: Math.round(performance.now() - started), calls: callCount };
 }
 
