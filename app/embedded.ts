@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -32,6 +33,15 @@ async function secret(file: string): Promise<string> {
   return value;
 }
 
+/**
+ * PostgreSQL's buffer cache for the embedded server: a quarter of the machine's memory, between
+ * its default 128 MB and 2 GB. At the default the callers' files (a pop reads a dozen tables) fall
+ * out of it and every call pays for reading them back.
+ */
+export function sharedBuffersMb(totalBytes = os.totalmem()): number {
+  return Math.min(2048, Math.max(128, Math.floor(totalBytes / 4 / 2 ** 20)));
+}
+
 /** A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback only. */
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'atenpro'): Promise<Embedded> {
   const databaseDir = path.join(dataDir, 'pg');
@@ -45,7 +55,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir, port, user: 'atenpro', password, persistent: true, createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `shared_buffers=${sharedBuffersMb()}MB`],
     onLog: () => undefined, onError: () => undefined,
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();

@@ -3,7 +3,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { sharedBuffersMb } from '../../app/embedded.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -51,6 +53,22 @@ describe('embedded default', () => {
     } finally {
       child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('sizes PostgreSQL\'s buffer cache to a quarter of the machine\'s memory, between 128 MB and 2 GB', async () => {
+    const GB = 2 ** 30;
+    expect([sharedBuffersMb(256 * 2 ** 20), sharedBuffersMb(2 * GB), sharedBuffersMb(6 * GB), sharedBuffersMb(64 * GB)])
+      .toEqual([128, 512, 1536, 2048]);
+    // the suite's own server is an embedded one unless DATABASE_URL points elsewhere
+    if (process.env.DATABASE_URL) return;
+    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`select setting::bigint * 8192 / 1048576 as mb from pg_settings where name = 'shared_buffers'`);
+      expect(Number(rows[0].mb)).toBe(sharedBuffersMb());
+    } finally {
+      await client.end();
     }
   });
 });
