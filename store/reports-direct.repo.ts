@@ -2,10 +2,10 @@ import type { Queryable } from './db.ts';
 import { geoLevel, named, wholeMonthsWithin, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
 
 /**
- * Figures read straight from tables that stay small or are read by index (expedientes, incidents,
- * contact-loss cases, terminals): none of them touches call_attempts. Stocks (who is active, open
- * cases, terminals) are placed where she lives and the centre that follows her now; incidents
- * where and when their call happened (migration 005).
+ * Figures read from their own counters (census, self-tests: migration 010; incidents: 011) or from
+ * tables that stay small (contact-loss cases, centres): none of them touches call_attempts. Stocks
+ * (who is active, open cases, terminals) are placed where she lives and the centre that follows her
+ * now; incidents where and when their call happened (migration 005).
  */
 interface Columns { province: string; municipality: string; centre: string }
 
@@ -31,7 +31,8 @@ function placeWhere(f: Pick<ReportFilter, 'province' | 'municipality' | 'centreI
 const PLAIN: Columns = { province: 'province_code', municipality: 'municipality', centre: 'centre_id' };
 const MIRROR: Columns = { province: 'r.province_code', municipality: 'r.municipality', centre: 'r.centre_id' };
 const HER: Columns = { province: 'u.province_code', municipality: 'u.municipality', centre: 'e.centre_id' };
-const INCIDENT: Columns = { province: `coalesce(i.rep_province, '')`, municipality: `coalesce(i.rep_municipality, '')`, centre: 'i.rep_centre_id' };
+// the incident counters (migration 011): a place without a centre is kept under report_no_centre()
+const COUNTED: Columns = { province: 'province_code', municipality: 'municipality', centre: 'nullif(centre_id, report_no_centre())' };
 // her current centre: the open expediente's, else the latest one's
 const CURRENT_CENTRE = `left join lateral (select x.centre_id from expedientes x where x.usuaria_id = u.id
   order by (x.status <> 'baja') desc, x.created_at desc limit 1) e on true`;
@@ -92,13 +93,31 @@ export function reportsDirectRepo(db: Queryable) {
       const { rows } = await db.query<CensusFlowRow>(named('reports.census', text, values));
       return rows;
     },
+    /**
+     * Incidents by kind and level per period (technical ones aside), from their counters (migration
+     * 011): the range's daily rows, or, grouped by month, the monthly rows of its whole months and
+     * the daily rows of the partial ones at its edges.
+     */
     async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {
+      const level = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
+      const monthly = { 0: 4, 1: 3, 2: 5 }[level];
       const values: unknown[] = [f.grain, f.from, f.to];
-      const g = geo(f.by, INCIDENT);
-      const text = `select to_char(date_trunc($1, i.rep_day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, i.kind, i.level,
-          count(*)::int as n
-        from incidents i where i.kind <> 'tecnica' and i.rep_day between $2::date and $3::date${placeWhere(f, INCIDENT, values)}
-        group by 1${g.group}, i.kind, i.level order by 1${g.group}, i.kind, i.level`;
+      const where = placeWhere(f, COUNTED, values);
+      const counters = (lvl: number, cond: string) => `select day, province_code, municipality, centre_id, kind, level, n
+        from report_incident_days where geo_level = ${lvl} and kind <> 'tecnica' and ${cond}${where}`;
+      const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
+      let source = counters(level, 'day between $2::date and $3::date');
+      if (whole) {
+        values.push(whole.first, whole.last);
+        const [a, b] = [`$${values.length - 1}::date`, `$${values.length}::date`];
+        source = `${counters(monthly, `day between ${a} and ${b}`)}
+          union all ${counters(level, `day between $2::date and $3::date and (day < ${a} or day > ${b})`)}`;
+      }
+      const g = geo(f.by, COUNTED);
+      const text = `select to_char(date_trunc($1, c.day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, c.kind,
+          nullif(c.level, 0)::int as level, sum(c.n)::int as n
+        from (${source}) c
+        group by 1${g.group}, c.kind, c.level having sum(c.n) <> 0 order by 1${g.group}, c.kind, c.level`;
       const { rows } = await db.query<IncidentCellRow>(named('reports.incidents', text, values));
       return rows;
     },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../../store/db.ts';
 import { reportsDirectRepo } from '../../store/reports-direct.repo.ts';
 import type { ReportFilter } from '../../store/reports.repo.ts';
+import { truncate } from '../../reports/filters.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { centre, expediente, terminal, usuaria } from './reports-fixture.ts';
 
@@ -144,5 +145,77 @@ describe('census and terminal counters', () => {
     expect(await sorted('select * from report_terminals')).toEqual(await sorted('select * from report_terminals_counted(null)'));
     expect(await sorted('select * from report_census_days where n <> 0')).toEqual(await sorted('select * from report_census_recomputed()'));
     expect((await pool.query(`select sum(n)::int as n from report_census_days where geo_level = 0`)).rows[0].n).toBe(1);
+  });
+});
+
+type IncidentOp =
+  | { op: 'open'; kind: number; level: number; place: number; centre: number; day: number }
+  | { op: 'change'; which: number; kind: number; level: number }
+  | { op: 'drop'; which: number };
+
+const KINDS = ['psicosocial', 'prealarma', 'alarma_agresion', 'otra', 'tecnica'] as const;
+const incidentArb: fc.Arbitrary<IncidentOp> = fc.oneof(
+  fc.record({ op: fc.constant('open' as const), kind: fc.nat({ max: 4 }), level: fc.nat({ max: 3 }), place: fc.nat({ max: 4 }),
+    centre: fc.nat({ max: 2 }), day: fc.nat({ max: 6 }) }),
+  fc.record({ op: fc.constant('change' as const), which: fc.nat(), kind: fc.nat({ max: 4 }), level: fc.nat({ max: 3 }) }),
+  fc.record({ op: fc.constant('drop' as const), which: fc.nat() }),
+);
+
+interface RawIncident { kind: string; level: number | null; rep_province: string | null; rep_municipality: string | null;
+  rep_centre_id: string | null; rep_day: string }
+
+/** The figure's cells computed from the incidents themselves, as the direct read did before migration 011. */
+function directCells(raw: RawIncident[], f: ReportFilter) {
+  const cells = new Map<string, { period: string; province: string; municipality: string; centre_id: string | null; kind: string;
+    level: number | null; n: number }>();
+  for (const i of raw) {
+    const [province, municipality] = [i.rep_province ?? '', i.rep_municipality ?? ''];
+    if (i.kind === 'tecnica' || i.rep_day < f.from || i.rep_day > f.to) continue;
+    if ((f.province !== undefined && province !== f.province) || (f.municipality !== undefined && municipality !== f.municipality)
+      || (f.centreId !== undefined && i.rep_centre_id !== f.centreId)) continue;
+    const cell = { period: truncate(i.rep_day, f.grain), province: f.by === 'none' ? '' : province,
+      municipality: f.by === 'municipality' ? municipality : '', centre_id: f.by === 'centre' ? i.rep_centre_id : null, kind: i.kind, level: i.level };
+    const key = JSON.stringify(cell);
+    cells.set(key, { ...cell, n: (cells.get(key)?.n ?? 0) + 1 });
+  }
+  return [...cells.values()].map((c) => JSON.stringify(c)).sort();
+}
+
+describe('incident counters', () => {
+  it('equal a recomputation after incidents are opened, changed and removed, and give the figure the incidents give', async () => {
+    const placesOf = [...places.map(([p, m]) => [p, m] as [string | null, string | null]), [null, null] as [null, null]];
+    await fc.assert(fc.asyncProperty(fc.array(incidentArb, { minLength: 1, maxLength: 25 }), async (ops) => {
+      await pool.query('truncate incidents, report_incident_days cascade');
+      const ids: string[] = [];
+      for (const o of ops) {
+        if (o.op === 'open') {
+          const [province, municipality] = placesOf[o.place]!;
+          const { rows } = await pool.query(`insert into incidents (kind, level, rep_province, rep_municipality, rep_centre_id, rep_day)
+            values ($1, $2, $3, $4, $5, $6) returning id`, [KINDS[o.kind], o.level || null, province, municipality,
+            o.centre < 2 ? centres[o.centre] : null, DAYS[o.day]]);
+          ids.push(rows[0].id);
+        } else if (ids.length) {
+          const id = ids[o.which % ids.length]!;
+          if (o.op === 'change') await pool.query('update incidents set kind = $2, level = $3 where id = $1', [id, KINDS[o.kind], o.level || null]);
+          else await pool.query('delete from incidents where id = $1', [id]);
+        }
+      }
+      expect(await sorted('select * from report_incident_days where n <> 0')).toEqual(await sorted('select * from report_incident_days_recomputed()'));
+      const raw = (await pool.query<RawIncident>(`select kind, level, rep_province::text, rep_municipality, rep_centre_id,
+        to_char(rep_day, 'YYYY-MM-DD') as rep_day from incidents`)).rows;
+      const filters: ReportFilter[] = [
+        { from: '2025-12-01', to: '2026-03-31', grain: 'month', by: 'none' },
+        { from: '2026-01-01', to: '2026-02-28', grain: 'month', by: 'province' },
+        { from: '2025-12-30', to: '2026-03-30', grain: 'month', by: 'province' },
+        { from: '2026-01-01', to: '2026-03-31', grain: 'week', by: 'municipality', province: '28' },
+        { from: '2026-01-31', to: '2026-03-01', grain: 'day', by: 'centre', province: '28' },
+        { from: '2026-01-01', to: '2026-03-31', grain: 'month', by: 'none', centreId: centres[0] },
+      ];
+      for (const f of filters) {
+        const got = (await reportsDirectRepo(pool).incidents(f)).map((r) => JSON.stringify({ period: r.period, province: r.province,
+          municipality: r.municipality, centre_id: r.centre_id, kind: r.kind, level: r.level, n: r.n })).sort();
+        expect(got, JSON.stringify(f)).toEqual(directCells(raw, f));
+      }
+    }), { numRuns: 25 });
   });
 });
