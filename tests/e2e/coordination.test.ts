@@ -304,11 +304,11 @@ describe('coordinator screen in a browser', () => {
     await expect.poll(codes).toContain(u.N.expedienteCode);
     expect(await codes()).toEqual(expect.arrayContaining([u.V.expedienteCode, u.C.expedienteCode]));
     expect(await codes()).not.toContain(u.P.expedienteCode); // in baja now
-    await page.locator('#sin-contacto').getByText('15 días').click();
+    await page.locator('#sin-contacto').getByRole('radio', { name: '15 días', exact: true }).click();
     await expect.poll(() => page.locator('#nc-title').textContent()).toBe('Sin contacto desde hace 15 días');
     await expect.poll(codes).not.toContain(u.N.expedienteCode);
     expect(await codes()).toContain(u.V.expedienteCode);
-    await page.locator('#sin-contacto').getByText('7 días').click();
+    await page.locator('#sin-contacto').getByRole('radio', { name: '7 días', exact: true }).click();
     await expect.poll(codes).toContain(u.N.expedienteCode);
   });
 
