@@ -15,8 +15,6 @@ export interface IdentificationDeps {
   storeBudgetMs: number;
 }
 
-export interface Identified { pop: Pop; terminalId: string | null }
-
 const STORE_DOWN = 'Ficha no disponible: el almacén no responde. Atienda con el número.';
 
 class StoreTimeout extends Error {}
@@ -33,15 +31,29 @@ const within = <T>(ms: number, p: Promise<T>): Promise<T> => {
  * caller's number alone and its record waits in the pending store.
  */
 export function callerIdentification(d: IdentificationDeps) {
-  async function identify(line: Line, caller: string | null): Promise<Identified> {
-    if (!caller) return { pop: unknownPop(line, null), terminalId: null };
+  /**
+   * `work` as it is, except on the emergency line: there it gets the store budget, and past it (or
+   * on the store's failure) the call goes on with `fallback`; the work may still land afterwards.
+   */
+  async function underBudget<T>(line: Line, work: Promise<T>, fallback: (err: Error) => Promise<T>): Promise<T> {
+    if (line !== 'emergency') return work;
+    try {
+      return await within(d.storeBudgetMs, work);
+    } catch (err) {
+      work.catch(() => undefined);
+      return fallback(err as Error);
+    }
+  }
+
+  async function identify(line: Line, caller: string | null): Promise<Pop> {
+    if (!caller) return unknownPop(line, null);
     const row = await popRepo(d.pool).loadByMsisdn(caller);
-    return row ? { pop: buildPop(row, line, caller, d.cipher), terminalId: row.terminal_id } : { pop: unknownPop(line, caller), terminalId: null };
+    return row ? buildPop(row, line, caller, d.cipher) : unknownPop(line, caller);
   }
 
   return {
     /** Identification and the record of a new inbound call; a repeated webhook names the first attempt. */
-    async identifyAndRecord(call: InboundCall, callId: string, line: Line, caller: string | null): Promise<Identified & { attemptId: string }> {
+    async identifyAndRecord(call: InboundCall, callId: string, line: Line, caller: string | null): Promise<{ pop: Pop; attemptId: string }> {
       const work = (async () => {
         const kind = line === 'emergency' ? 'C' : line === 'selftest' ? 'D' : 'A';
         // one statement: who is calling, and the CallAttempt written (a repeated webhook names the first one)
@@ -53,31 +65,23 @@ export function callerIdentification(d: IdentificationDeps) {
           void onTerminalCall(d.pool, { terminalId: row.terminal_id, at: call.receivedAt, line, callAttemptId: callId })
             .catch((err: Error) => d.log.error({ callId, err: err.message }, 'terminal call not noted for technical control'));
         }
-        return { pop, terminalId: row?.terminal_id ?? null, attemptId: attemptId ?? callId };
+        return { pop, attemptId: attemptId ?? callId };
       })();
-      if (line !== 'emergency') return work;
-      try {
-        return await within(d.storeBudgetMs, work);
-      } catch (err) {
-        work.catch(() => undefined); // it may still land; the pending record is idempotent with it
-        d.log.warn({ callId, err: (err as Error).message }, 'store unavailable: emergency routed with the caller number alone');
+      // the pending record is idempotent with the work if it still lands
+      return underBudget(line, work, async (err) => {
+        d.log.warn({ callId, err: err.message }, 'store unavailable: emergency routed with the caller number alone');
         await d.pending.add({ callId, provider: call.provider, providerCallId: call.providerCallId, line, caller,
           startedAt: call.receivedAt.toISOString() });
-        return { pop: unknownPop(line, caller, STORE_DOWN), terminalId: null, attemptId: callId };
-      }
+        return { pop: unknownPop(line, caller, STORE_DOWN), attemptId: callId };
+      });
     },
 
     /** Identification alone, for a call recorded already (an IVR flow asking for an operator). */
     async identify(line: Line, caller: string | null, log: Logger): Promise<Pop> {
-      const identified = identify(line, caller);
-      if (line !== 'emergency') return (await identified).pop;
-      try {
-        return (await within(d.storeBudgetMs, identified)).pop;
-      } catch (err) {
-        identified.catch(() => undefined);
-        log.warn({ err: (err as Error).message }, 'store unavailable: emergency from an IVR routed with the caller number alone');
+      return underBudget(line, identify(line, caller), async (err) => {
+        log.warn({ err: err.message }, 'store unavailable: emergency from an IVR routed with the caller number alone');
         return unknownPop(line, caller, STORE_DOWN);
-      }
+      });
     },
 
     /**

@@ -13,7 +13,7 @@ import { callerIdentification } from './identification.ts';
 import { lineOf } from './lines.ts';
 import { operatorDesk, priorityOf, type Assignment, type Presence } from './operators/desk.ts';
 import { operatorDirectory } from './operators/directory.ts';
-import { FINAL_STATES, isAnswer, type CallEvent, type InboundCall, type InboundPlan, type Line, type OperatorTarget, type ProviderName,
+import { eventRecord, FINAL_STATES, type CallEvent, type InboundCall, type InboundPlan, type Line, type OperatorTarget, type ProviderName,
   type VoiceProvider } from './port.ts';
 import type { InboundMetrics } from './metrics.ts';
 import { pendingRecords } from './pending.ts';
@@ -113,7 +113,7 @@ export function inboundService(d: InboundDeps) {
     onOutboundEvent(listener: OutboundListener) { outboundListeners.push(listener); },
     /** Events that arrived before the attempt's provider id was known, recorded now (see dialer). */
     async replayPending(provider: ProviderName, providerCallId: string): Promise<void> {
-      for (const ev of await pending.takeEvents(provider, providerCallId)) await record(ev, FINAL_STATES.includes(ev.state));
+      for (const ev of await pending.takeEvents(provider, providerCallId)) await record(ev);
     },
     provider(name: ProviderName): VoiceProvider | undefined { return providers.get(name); },
 
@@ -156,7 +156,7 @@ export function inboundService(d: InboundDeps) {
     async event(ev: CallEvent): Promise<void> {
       const final = FINAL_STATES.includes(ev.state);
       // the live call and the record are independent: both at once
-      const [live] = await Promise.all([calls.byProvider(ev.provider, ev.providerCallId), record(ev, final).catch(async (err: Error) => {
+      const [live] = await Promise.all([calls.byProvider(ev.provider, ev.providerCallId), record(ev).catch(async (err: Error) => {
         d.log.warn({ provider: ev.provider, err: err.message }, 'call event kept until the store is back');
         await pending.addEvent(ev);
       })]);
@@ -244,9 +244,8 @@ export function inboundService(d: InboundDeps) {
   };
 
   /** Records the event once; outbound attempts are then handed to the dialer's listeners. */
-  async function record(ev: CallEvent, final: boolean, parkIfUnknown = true): Promise<boolean> {
-    const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, { seq: ev.sequence, status: ev.state, at: ev.at,
-      final, answered: isAnswer(ev), detail: ev.detail ?? null });
+  async function record(ev: CallEvent, parkIfUnknown = true): Promise<boolean> {
+    const recorded = await callsRepo(d.pool).recordEvent(ev.provider, ev.providerCallId, eventRecord(ev));
     if (!recorded) {
       if (!parkIfUnknown) return false;
       await pending.addEvent(ev);
@@ -255,7 +254,7 @@ export function inboundService(d: InboundDeps) {
       // Either way each parked event is taken once (takeEvents reads and deletes in one step).
       if (await callsRepo(d.pool).byProviderId(ev.provider, ev.providerCallId)) {
         for (const parked of await pending.takeEvents(ev.provider, ev.providerCallId)) {
-          await record(parked, FINAL_STATES.includes(parked.state), false);
+          await record(parked, false);
         }
       }
       return false;

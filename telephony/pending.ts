@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { callsRepo } from '../store/calls.repo.ts';
 import type { Pool } from '../store/db.ts';
-import { FINAL_STATES, isAnswer, type CallEvent, type Line, type ProviderName } from './port.ts';
+import { eventRecord, type CallEvent, type Line, type ProviderName } from './port.ts';
 
 export interface PendingCall { callId: string; provider: ProviderName; providerCallId: string; line: Line; caller: string | null; startedAt: string }
 
@@ -19,10 +19,7 @@ export function pendingRecords(redis: Redis, prefix: string, pool: Pool, log: Lo
     const repo = callsRepo(pool);
     const attempt = await repo.insert({ id: c.callId, direction: 'inbound', line: c.line, kind: c.line === 'emergency' ? 'C' : 'A',
       provider: c.provider, providerCallId: c.providerCallId, caller: c.caller, usuariaId: null, terminalId: null, startedAt: new Date(c.startedAt) });
-    for (const e of events) {
-      await repo.applyEvent(attempt.id, { seq: e.sequence, status: e.state, at: new Date(e.at), final: FINAL_STATES.includes(e.state),
-        answered: isAnswer(e), detail: e.detail ?? null });
-    }
+    for (const e of events) await repo.applyEvent(attempt.id, eventRecord(e));
   }
 
   return {

@@ -64,8 +64,14 @@ export interface CallEvent {
   answered?: boolean;
 }
 
-/** Whether the event is the call being answered (see CallEvent.answered). */
-export const isAnswer = (ev: Pick<CallEvent, 'answered' | 'state'>): boolean => ev.answered ?? ev.state === 'in_progress';
+/**
+ * What the store records of an event (store/calls.repo.ts CallEventRecord): final when its state
+ * ends the call, the answer when it says so (see CallEvent.answered). `at` may come back from JSON.
+ */
+export function eventRecord(ev: CallEvent) {
+  return { seq: ev.sequence, status: ev.state, at: new Date(ev.at), final: FINAL_STATES.includes(ev.state),
+    answered: ev.answered ?? ev.state === 'in_progress', detail: ev.detail ?? null };
+}
 
 export interface OutboundCallRequest {
   /** E.164 number to call. */
