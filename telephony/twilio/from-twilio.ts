@@ -69,8 +69,9 @@ export function toCallEvent(p: StatusParams, clock: Clock): CallEvent {
   };
 }
 
-/** Sequence numbers of our own answer events, apart from the call's SequenceNumber series. */
-export const OPERATOR_ANSWER_SEQUENCE = 2_000_000;
+/** Sequence numbers of the events we make ourselves, apart from the call's SequenceNumber series. */
+export const AMD_SEQUENCE = 1_000_000;
+const OPERATOR_ANSWER_SEQUENCE = 2_000_000;
 const FLOW_ANSWER_SEQUENCE = 2_000_001;
 
 /** An inbound call's flow started (the information line): the flow answered her, as on SIP. */

@@ -27,6 +27,16 @@ export function deviceNoun(device: string): DeviceNoun | null {
   return e164 ? { kind: 'number', value: e164 } : null;
 }
 
+type DialVerb = ReturnType<VoiceResponse['dial']>;
+type NounAttributes = { statusCallbackEvent: ['answered']; statusCallback: string; statusCallbackMethod: 'POST' };
+
+/** The device as its noun inside a <Dial>. */
+function ring(d: DialVerb, n: DeviceNoun, attributes: NounAttributes | Record<string, never> = {}): void {
+  if (n.kind === 'sip') d.sip(attributes, n.value);
+  else if (n.kind === 'client') d.client(attributes, n.value);
+  else d.number(attributes, n.value);
+}
+
 /** Rings every usable device at once; false when none is usable (the caller must then be held). */
 function dial(res: VoiceResponse, callId: string | null, devices: string[], o: TwimlOptions): boolean {
   const nouns = devices.map(deviceNoun).filter((n): n is DeviceNoun => n !== null);
@@ -34,12 +44,8 @@ function dial(res: VoiceResponse, callId: string | null, devices: string[], o: T
   // answerOnBridge: the terminal keeps hearing ringback until a person is really there
   const d = res.dial({ action: o.urls.dialResult(callId), method: 'POST', timeout: o.ringTimeoutS, answerOnBridge: true });
   // the operator's answer is the call's answer time (a call held first was answered by Twilio, not by her)
-  const answered = { statusCallbackEvent: ['answered' as const], statusCallback: o.urls.operatorAnswered(callId), statusCallbackMethod: 'POST' as const };
-  for (const n of nouns) {
-    if (n.kind === 'sip') d.sip(answered, n.value);
-    else if (n.kind === 'client') d.client(answered, n.value);
-    else d.number(answered, n.value);
-  }
+  const answered: NounAttributes = { statusCallbackEvent: ['answered'], statusCallback: o.urls.operatorAnswered(callId), statusCallbackMethod: 'POST' };
+  for (const n of nouns) ring(d, n, answered);
   return true;
 }
 
@@ -117,9 +123,6 @@ export function renderOutboundBridge(device: string): string {
     res.hangup();
     return res.toString();
   }
-  const dialNode = res.dial({ answerOnBridge: true });
-  if (noun.kind === 'sip') dialNode.sip(noun.value);
-  else if (noun.kind === 'client') dialNode.client(noun.value);
-  else dialNode.number(noun.value);
+  ring(res.dial({ answerOnBridge: true }), noun);
   return res.toString();
 }

@@ -5,7 +5,7 @@ import { forbidden } from '../../common/errors.ts';
 import { WAIT_MESSAGE, type InboundService } from '../inbound.ts';
 import type { TwilioConfig } from './config.ts';
 import { captureTwilioBodies } from './form-body.ts';
-import { operatorAnsweredEvent, toCallEvent, toInboundCall, TWILIO_CALL_STATUSES } from './from-twilio.ts';
+import { AMD_SEQUENCE, operatorAnsweredEvent, toCallEvent, toInboundCall, TWILIO_CALL_STATUSES } from './from-twilio.ts';
 import { twilioSignature } from './signature.ts';
 import { renderFallback, renderHangup, renderHold, renderPlan, renderRequeue, type TwimlOptions } from './twiml.ts';
 import { twilioUrls } from './urls.ts';
@@ -46,9 +46,6 @@ const xml = (reply: FastifyReply, twiml: string) => reply.type('text/xml').send(
  * Twilio Programmable Voice webhooks. Authenticated by Twilio's signature, not by /api access.
  * The TwiML routes answer TwiML whatever happens here: a failure of ours still rings someone.
  */
-/** AMD results come outside the call's SequenceNumber series; they get a place of their own. */
-const AMD_SEQUENCE = 1_000_000;
-
 export const twilioVoiceRoutes: FastifyPluginAsyncTypebox<TwilioVoiceRoutesOptions> = async (app, { inbound, config, clock }) => {
   captureTwilioBodies(app);
   app.addHook('preValidation', twilioSignature(config));
