@@ -37,6 +37,30 @@ const COUNTED: Columns = { province: 'province_code', municipality: 'municipalit
 const CURRENT_CENTRE = `left join lateral (select x.centre_id from expedientes x where x.usuaria_id = u.id
   order by (x.status <> 'baja') desc, x.created_at desc limit 1) e on true`;
 
+/**
+ * The counter levels (migrations 010, 011) a filter reads: whole service (0), province (1), or
+ * municipality and centre (2) by day, and the same by month (4, 3, 5).
+ */
+function counterLevels(f: ReportFilter): { daily: 0 | 1 | 2; monthly: 3 | 4 | 5 } {
+  const daily = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
+  return { daily, monthly: ({ 0: 4, 1: 3, 2: 5 } as const)[daily] };
+}
+
+/**
+ * The counters' rows of the range [$2, $3]: its days, or, grouped by month, the monthly rows of its
+ * whole months and the daily rows of the partial ones at its edges (their bounds pushed on `values`).
+ * `rows(level, cond)` selects one level's rows that meet `cond`.
+ */
+function countersInRange(f: ReportFilter, values: unknown[], rows: (level: number, cond: string) => string): string {
+  const { daily, monthly } = counterLevels(f);
+  const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
+  if (!whole) return rows(daily, 'day between $2::date and $3::date');
+  values.push(whole.first, whole.last);
+  const [a, b] = [`$${values.length - 1}::date`, `$${values.length}::date`];
+  return `${rows(monthly, `day between ${a} and ${b}`)}
+    union all ${rows(daily, `day between $2::date and $3::date and (day < ${a} or day > ${b})`)}`;
+}
+
 export interface CensusFlowRow extends GeoRow { what: 'opening' | 'alta' | 'baja'; cause: string | null; n: number }
 export interface IncidentCellRow extends GeoRow { kind: string; level: number | null; n: number }
 export interface LossOpenRow extends GeoRow { stage: string; n: number; age_median: number; age_max: number;
@@ -55,21 +79,13 @@ export function reportsDirectRepo(db: Queryable) {
      * the counters and are read here as they are.
      */
     async censusFlows(f: ReportFilter): Promise<CensusFlowRow[]> {
-      const level = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
-      const monthly = { 0: 4, 1: 3, 2: 5 }[level];
+      const { daily, monthly } = counterLevels(f);
       const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`];
       const where = placeWhere(f, PLAIN, values);
       const g = geo(f.by, PLAIN);
       const counters = (lvl: number, cond: string) => `from report_census_days where geo_level = ${lvl} and ${cond}${where}`;
-      const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
       const flow = `select case when cause = '' then 'alta' else 'baja' end as what, day, cause, province_code, municipality, centre_id, n `;
-      let inRange = `${flow}${counters(level, 'day between $2::date and $3::date')}`;
-      if (whole) {
-        values.push(whole.first, whole.last);
-        const [a, b] = [values.length - 1, values.length];
-        inRange = `${flow}${counters(monthly, `day between $${a}::date and $${b}::date`)}
-          union all ${flow}${counters(level, `day between $2::date and $3::date and (day < $${a}::date or day > $${b}::date)`)}`;
-      }
+      const inRange = countersInRange(f, values, (lvl, cond) => `${flow}${counters(lvl, cond)}`);
       const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
           case when cause = '' then n else -n end as n`;
       const period = (col: string) => `to_char(date_trunc($1, ${col}::timestamp), 'YYYY-MM-DD')`;
@@ -84,7 +100,7 @@ export function reportsDirectRepo(db: Queryable) {
         select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
           where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
       const text = `with c as (${opening} ${counters(monthly, 'day < $4::date')}
-          union all ${opening} ${counters(level, 'day >= $4::date and day < $2::date')}
+          union all ${opening} ${counters(daily, 'day >= $4::date and day < $2::date')}
           union all ${inRange})
         select what, case when what = 'opening' then null else to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') end as period,
           case when cause in ('', '-') then null else cause end as cause, ${g.select}, sum(n)::int as n
@@ -93,26 +109,12 @@ export function reportsDirectRepo(db: Queryable) {
       const { rows } = await db.query<CensusFlowRow>(named('reports.census', text, values));
       return rows;
     },
-    /**
-     * Incidents by kind and level per period (technical ones aside), from their counters (migration
-     * 011): the range's daily rows, or, grouped by month, the monthly rows of its whole months and
-     * the daily rows of the partial ones at its edges.
-     */
+    /** Incidents by kind and level per period (technical ones aside), from their counters (migration 011). */
     async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {
-      const level = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
-      const monthly = { 0: 4, 1: 3, 2: 5 }[level];
       const values: unknown[] = [f.grain, f.from, f.to];
       const where = placeWhere(f, COUNTED, values);
-      const counters = (lvl: number, cond: string) => `select day, province_code, municipality, centre_id, kind, level, n
-        from report_incident_days where geo_level = ${lvl} and kind <> 'tecnica' and ${cond}${where}`;
-      const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
-      let source = counters(level, 'day between $2::date and $3::date');
-      if (whole) {
-        values.push(whole.first, whole.last);
-        const [a, b] = [`$${values.length - 1}::date`, `$${values.length}::date`];
-        source = `${counters(monthly, `day between ${a} and ${b}`)}
-          union all ${counters(level, `day between $2::date and $3::date and (day < ${a} or day > ${b})`)}`;
-      }
+      const source = countersInRange(f, values, (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
+        from report_incident_days where geo_level = ${lvl} and kind <> 'tecnica' and ${cond}${where}`);
       const g = geo(f.by, COUNTED);
       const text = `select to_char(date_trunc($1, c.day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, c.kind,
           nullif(c.level, 0)::int as level, sum(c.n)::int as n
