@@ -2,7 +2,7 @@
 // planned call a move (inside her window) or a cancellation (with a reason). Her window is agreed
 // in her own clock, so every time here is shown and read in her zone.
 import { api, clearErrors, showErrors } from './api.js';
-import { $, h, setText } from './dom.js';
+import { $, h, oneAtATime, setText } from './dom.js';
 import { AGENDA_KIND, AGENDA_OUTCOME, AGENDA_STATUS, PROVINCE, WEEKDAY, ZONE_NOTE, label } from './labels.js';
 import { dayIn, fromLocalInput, localDay, longDayIn, timeIn, toLocalInput } from './zones.js';
 
@@ -152,7 +152,6 @@ function cancelForm(item, { onChanged, onUnauthorized, close }) {
 
 /** Today's planned calls, from the centre's midnight (Madrid) to the next. */
 export function todayPlan({ onUnauthorized, onChanged }) {
-  let loading = null;
   const changed = (message) => { setText($('plan-status'), message); void refresh(); onChanged?.(message); };
 
   async function load() {
@@ -178,10 +177,7 @@ export function todayPlan({ onUnauthorized, onChanged }) {
     $('plan-updated').textContent = `Actualizado a las ${new Date().toLocaleTimeString('es-ES', { hour: '2-digit', minute: '2-digit' })}`;
   }
 
-  function refresh() {
-    loading ??= load().finally(() => { loading = null; });
-    return loading;
-  }
+  const refresh = oneAtATime(load);
   $('plan-refresh').addEventListener('click', () => { setText($('plan-status'), ''); void refresh(); });
   return { refresh };
 }

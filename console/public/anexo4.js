@@ -1,7 +1,7 @@
 // The coordinator's Anexo IV queue: open contact-loss cases, their deadlines, the contact-person
 // tasks, social services' intervention and the decision on a proposed baja.
 import { api, clearErrors, showErrors } from './api.js';
-import { $, formatDateTime, formatDay, formatPhone, h, setText } from './dom.js';
+import { $, formatDateTime, formatDay, formatPhone, h, oneAtATime, setText } from './dom.js';
 import { LOSS_STAGE, label } from './labels.js';
 
 const DAY_MS = 86_400_000;
@@ -15,7 +15,6 @@ const todayIso = () => {
 export function lossQueue({ onUnauthorized, onChanged, announce }) {
   const list = $('anexo-list');
   const dialog = bajaDialog({ onUnauthorized, onDone: (c, code) => done(`Baja confirmada: el expediente ${code} queda dado de baja por falta de contacto.`) });
-  let loading = null;
   let count = 0;
 
   function done(message) {
@@ -207,10 +206,7 @@ export function lossQueue({ onUnauthorized, onChanged, announce }) {
     $('anexo-updated').textContent = `Actualizado a las ${new Date().toLocaleTimeString('es-ES', { hour: '2-digit', minute: '2-digit' })}`;
   }
 
-  function refresh() {
-    loading ??= load().finally(() => { loading = null; });
-    return loading;
-  }
+  const refresh = oneAtATime(load);
   $('anexo-refresh').addEventListener('click', () => { setText($('anexo-status'), ''); void refresh(); });
   return { refresh, get count() { return count; }, get dialogOpen() { return dialog.isOpen; } };
 }

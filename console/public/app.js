@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { dispositionForm } from './disposition.js';
 import { fichaPanel } from './ficha.js';
-import { $, h, setText } from './dom.js';
+import { $, h, setText, showSessionExpired } from './dom.js';
 import { CALL_STATE, LINE, label } from './labels.js';
 import { connectLive } from './live.js';
 import { renderPop } from './pop.js';
@@ -42,9 +42,7 @@ function announce(text) {
 
 function sessionExpired() {
   // the pop stays on screen: she may still be talking to the caller
-  const banner = $('session-banner');
-  banner.replaceChildren('La sesión ha caducado. ', h('a', { href: './' }, 'Inicie sesión de nuevo'), '.');
-  banner.hidden = false;
+  showSessionExpired();
   live?.close();
 }
 

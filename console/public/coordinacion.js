@@ -2,7 +2,7 @@
 import { staffSession } from './api.js';
 import { todayPlan, usuariaAgenda } from './agenda.js';
 import { lossQueue } from './anexo4.js';
-import { $, h, setText } from './dom.js';
+import { $, setText, showSessionExpired } from './dom.js';
 import { noContactList } from './no-contact.js';
 
 const REFRESH_MS = 120_000;
@@ -18,9 +18,7 @@ function sessionExpired() {
   if (expired) return;
   expired = true;
   // what is on screen stays: she may be reading it; nothing more is sent
-  const banner = $('session-banner');
-  banner.replaceChildren('La sesión ha caducado. ', h('a', { href: './' }, 'Inicie sesión de nuevo'), '.');
-  banner.hidden = false;
+  showSessionExpired();
 }
 
 /** A panel someone is typing in is not redrawn under her hands. */

@@ -1,7 +1,7 @@
 // The managers' dashboard (and coordinators'): figures of the service for a date range and a place,
 // as tiles, charts, a table to drill down from province to municipality to centre, and CSV exports.
 import { api, staffSession } from './api.js';
-import { $, h, setText } from './dom.js';
+import { $, h, setText, showSessionExpired } from './dom.js';
 import { drawChart } from './dashboard-charts.js';
 import { drillLevel, drillRows, kpis, loadFigures, series } from './dashboard-data.js';
 import { renderDrill, renderExports, renderPath, renderTiles } from './dashboard-view.js';
@@ -16,9 +16,7 @@ let expired = false;
 function sessionExpired() {
   if (expired) return;
   expired = true;
-  const banner = $('session-banner');
-  banner.replaceChildren('La sesión ha caducado. ', h('a', { href: './' }, 'Inicie sesión de nuevo'), '.');
-  banner.hidden = false;
+  showSessionExpired();
 }
 
 const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;

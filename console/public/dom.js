@@ -18,6 +18,19 @@ export function h(tag, props, ...children) {
 
 export const $ = (id) => document.getElementById(id);
 
+/** `load` one at a time: a call while it runs gets the running one, so a burst of events asks once. */
+export function oneAtATime(load) {
+  let running = null;
+  return () => (running ??= load().finally(() => { running = null; }));
+}
+
+/** Says on the page's banner that the session has gone, with the way back to sign in. */
+export function showSessionExpired() {
+  const banner = $('session-banner');
+  banner.replaceChildren('La sesión ha caducado. ', h('a', { href: './' }, 'Inicie sesión de nuevo'), '.');
+  banner.hidden = false;
+}
+
 export function show(el, visible) { el.hidden = !visible; }
 
 export function setText(el, text) {

@@ -1,13 +1,12 @@
 // "Sin contacto desde hace N días": usuarias with a failed follow-up and no contact for N days or more.
 import { api } from './api.js';
-import { $, formatDay, h, setText } from './dom.js';
+import { $, formatDay, h, oneAtATime, setText } from './dom.js';
 import { LOSS_STAGE, label } from './labels.js';
 
 const DAY_MS = 86_400_000;
 
 export function noContactList({ onUnauthorized }) {
   let days = Number(document.querySelector('input[name="nc-days"]:checked')?.value ?? 7);
-  let loading = null;
 
   function since(value) {
     if (!value) return h('span', { class: 'muted' }, 'Nunca');
@@ -36,10 +35,7 @@ export function noContactList({ onUnauthorized }) {
     $('nav-nc').textContent = res.data.length ? String(res.data.length) : '';
   }
 
-  function refresh() {
-    loading ??= load().finally(() => { loading = null; });
-    return loading;
-  }
+  const refresh = oneAtATime(load);
 
   for (const radio of document.querySelectorAll('input[name="nc-days"]')) {
     radio.addEventListener('change', () => {

@@ -1,6 +1,6 @@
 // The operator's recent calls (GET /api/console/calls), with a way to file one left without disposition.
 import { api } from './api.js';
-import { $, formatTime, h, setText } from './dom.js';
+import { $, formatTime, h, oneAtATime, setText } from './dom.js';
 import { KIND, label } from './labels.js';
 
 const LINE_SHORT = { emergency: 'Emergencia', general: 'General', info: 'Información', selftest: 'Autochequeo' };
@@ -8,7 +8,6 @@ const LINE_SHORT = { emergency: 'Emergencia', general: 'General', info: 'Informa
 /** onFile(call) opens the disposition form for a call; onLoaded(rows) lets the console sync. */
 export function recentCalls({ onFile, onLoaded, onUnauthorized }) {
   const body = $('recent-body');
-  let loading = null;
 
   function row(c) {
     const filed = c.filed
@@ -33,10 +32,6 @@ export function recentCalls({ onFile, onLoaded, onUnauthorized }) {
   }
 
   $('recent-refresh').addEventListener('click', () => void refresh());
-  // one request at a time: a burst of call events asks once
-  function refresh() {
-    loading ??= load().finally(() => { loading = null; });
-    return loading;
-  }
+  const refresh = oneAtATime(load);
   return { refresh };
 }

@@ -1,14 +1,13 @@
 // Technical tasks (GET /api/technical/tasks): terminals to check after a missed self-test or a
 // failed control call. The operator calls her about it (her ficha, audited) and marks it done.
 import { api } from './api.js';
-import { $, formatDateTime, h, setText } from './dom.js';
+import { $, formatDateTime, h, oneAtATime, setText } from './dom.js';
 
 const REFRESH_MS = 60_000;
 
 /** onOpenFicha(usuariaId) shows her ficha; onUnauthorized() when the session has gone. */
 export function technicalTasks({ onOpenFicha, onUnauthorized }) {
   const body = $('tasks-body');
-  let loading = null;
 
   function row(t) {
     const ficha = t.usuariaId
@@ -43,12 +42,12 @@ export function technicalTasks({ onOpenFicha, onUnauthorized }) {
     setText($('tasks-count'), res.data.length ? `(${res.data.length})` : '');
   }
 
+  const reload = oneAtATime(load);
   let timer = null;
   /** Reads the list now, and from the first call on every minute while the console is in view. */
   function refresh() {
     timer ??= setInterval(() => { if (!document.hidden) void refresh(); }, REFRESH_MS);
-    loading ??= load().finally(() => { loading = null; });
-    return loading;
+    return reload();
   }
   $('tasks-refresh').addEventListener('click', () => void refresh());
   return { refresh };
