@@ -71,14 +71,20 @@ export function roundTrips(pool: Pool, redis: Redis): () => { pg: number; redis:
   return () => { watch(); return { pg, redis: writes }; };
 }
 
-export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Profiler {
+/**
+ * `wrap`: time the app's queries, Redis commands, entry points and routes, and sample what
+ * Postgres's sessions wait for; without it only the event loop and the CPU profile are taken, so
+ * the app runs as it is.
+ */
+export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis, { wrap }: { wrap: boolean }): Profiler {
   let spans: Spans = new Map();
   // what the store's sessions are doing, sampled: how the time inside Postgres splits
   const activity = new Map<string, number>();
-  const sampler = new pg.Client({ connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString });
+  const sampler = wrap ? new pg.Client({ connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString })
+    : null;
   let sampling: NodeJS.Timeout | null = null;
   let busy = false;
-  if (process.env.BENCH_INBOUND_PROFILE !== 'cpu') void sampler.connect().then(() => {
+  void sampler?.connect().then(() => {
     sampling = setInterval(() => {
       if (busy) return;
       busy = true;
@@ -93,6 +99,61 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
     if (!list) spans.set(name, (list = []));
     list.push(ms);
   };
+  if (wrap) wrapCalls(app, pool, redis, add);
+
+  // BENCH_INBOUND_CPUPROF=<dir>: a V8 CPU profile of the app process per rate, for Chrome DevTools
+  const cpuProfileDir = process.env.BENCH_INBOUND_CPUPROF;
+  const inspector = new Session();
+  if (cpuProfileDir) {
+    inspector.connect();
+    inspector.post('Profiler.enable');
+    inspector.post('Profiler.setSamplingInterval', { interval: 200 });
+  }
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let cpu = process.cpuUsage();
+  let procs = cpuOfProcesses();
+  let box = machineBusy();
+
+  return {
+    reset() {
+      spans = new Map(); activity.clear(); loop.reset(); cpu = process.cpuUsage(); procs = cpuOfProcesses(); box = machineBusy();
+      if (cpuProfileDir) inspector.post('Profiler.start');
+    },
+    async stop() {
+      if (sampling) clearInterval(sampling);
+      await sampler?.end().catch(() => undefined);
+    },
+    report(title, seconds) {
+      const used = process.cpuUsage(cpu);
+      if (cpuProfileDir) {
+        inspector.post('Profiler.stop', (err, res) => {
+          if (!err) writeFileSync(`${cpuProfileDir}/inbound-${title.replace(/\W+/g, '')}.cpuprofile`, JSON.stringify(res.profile));
+        });
+      }
+      const nowProcs = cpuOfProcesses();
+      const nowBox = machineBusy();
+      const share = (name: string) => `${name} ${round(((nowProcs[name] ?? 0) - (procs[name] ?? 0)) / seconds * 100, 0)}%`;
+      console.log(`\n  machine ${round((nowBox.busy - box.busy) / (nowBox.total - box.total) * 100, 0)}% busy; CPU of one core: ` +
+        `${share('postgres')}, ${share('redis-server')}, driver ${share('node')}`);
+      console.log(`\n  profile ${title}: app process CPU ${round((used.user + used.system) / 1e3 / seconds / 10, 1)}% of one core, ` +
+        `event loop delay p50 ${round(loop.percentile(50) / 1e6, 2)} ms, p99 ${round(loop.percentile(99) / 1e6, 2)} ms, ` +
+        `max ${round(loop.max / 1e6, 1)} ms`);
+      const rows = [...spans].map(([name, ms]) => ({ name, n: ms.length, mean: ms.reduce((s, x) => s + x, 0) / ms.length,
+        p99: percentile(ms, 99) })).sort((a, b) => b.n * b.mean - a.n * a.mean);
+      console.log(`  ${'span'.padEnd(52)} ${'count'.padStart(7)} ${'mean ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
+      for (const r of rows) {
+        console.log(`  ${r.name.slice(0, 52).padEnd(52)} ${String(r.n).padStart(7)} ${r.mean.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`);
+      }
+      const samples = [...activity.values()].reduce((a, b) => a + b, 0);
+      console.log(`  postgres sessions, sampled every 20 ms (${samples} active samples): what they wait for, and on what`);
+      for (const [k, n] of [...activity].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${String(n).padStart(6)}  ${k}`);
+    },
+  };
+}
+
+/** Times, from the outside, the pool's queries (by statement name), Redis commands, the inbound service's entry points, the hub's publish and each route. */
+function wrapCalls(app: FastifyInstance, pool: Pool, redis: Redis, add: (name: string, ms: number) => void): void {
   const timed = <A extends unknown[], R>(name: string | ((...a: A) => string), fn: (...a: A) => Promise<R>) =>
     async (...a: A): Promise<R> => {
       const t = performance.now();
@@ -103,9 +164,6 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
       }
     };
 
-  const wrap = process.env.BENCH_INBOUND_PROFILE !== 'cpu';
-  if (wrap) wrapCalls();
-  function wrapCalls() {
   const query = pool.query.bind(pool) as (...a: unknown[]) => Promise<unknown>;
   const statement = (q: unknown) => {
     if (typeof q === 'object' && q && 'name' in q && (q as { name?: string }).name) return `pg ${(q as { name: string }).name}`;
@@ -135,55 +193,4 @@ export function profileApp(app: FastifyInstance, pool: Pool, redis: Redis): Prof
     const t = started.get(req);
     if (t !== undefined) add(`http ${req.routeOptions.url ?? req.url}`, performance.now() - t);
   });
-  }
-
-  // BENCH_INBOUND_CPUPROF=<dir>: a V8 CPU profile of the app process per rate, for Chrome DevTools
-  const cpuProfileDir = process.env.BENCH_INBOUND_CPUPROF;
-  const inspector = new Session();
-  if (cpuProfileDir) {
-    inspector.connect();
-    inspector.post('Profiler.enable');
-    inspector.post('Profiler.setSamplingInterval', { interval: 200 });
-  }
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  let cpu = process.cpuUsage();
-  let procs = cpuOfProcesses();
-  let box = machineBusy();
-
-  return {
-    reset() {
-      spans = new Map(); activity.clear(); loop.reset(); cpu = process.cpuUsage(); procs = cpuOfProcesses(); box = machineBusy();
-      if (cpuProfileDir) inspector.post('Profiler.start');
-    },
-    async stop() {
-      if (sampling) clearInterval(sampling);
-      await sampler.end().catch(() => undefined);
-    },
-    report(title, seconds) {
-      const used = process.cpuUsage(cpu);
-      if (cpuProfileDir) {
-        inspector.post('Profiler.stop', (err, res) => {
-          if (!err) writeFileSync(`${cpuProfileDir}/inbound-${title.replace(/\W+/g, '')}.cpuprofile`, JSON.stringify(res.profile));
-        });
-      }
-      const nowProcs = cpuOfProcesses();
-      const nowBox = machineBusy();
-      const share = (name: string) => `${name} ${round(((nowProcs[name] ?? 0) - (procs[name] ?? 0)) / seconds * 100, 0)}%`;
-      console.log(`\n  machine ${round((nowBox.busy - box.busy) / (nowBox.total - box.total) * 100, 0)}% busy; CPU of one core: ` +
-        `${share('postgres')}, ${share('redis-server')}, driver ${share('node')}`);
-      console.log(`\n  profile ${title}: app process CPU ${round((used.user + used.system) / 1e3 / seconds / 10, 1)}% of one core, ` +
-        `event loop delay p50 ${round(loop.percentile(50) / 1e6, 2)} ms, p99 ${round(loop.percentile(99) / 1e6, 2)} ms, ` +
-        `max ${round(loop.max / 1e6, 1)} ms`);
-      const rows = [...spans].map(([name, ms]) => ({ name, n: ms.length, mean: ms.reduce((s, x) => s + x, 0) / ms.length,
-        p99: percentile(ms, 99) })).sort((a, b) => b.n * b.mean - a.n * a.mean);
-      console.log(`  ${'span'.padEnd(52)} ${'count'.padStart(7)} ${'mean ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
-      for (const r of rows) {
-        console.log(`  ${r.name.slice(0, 52).padEnd(52)} ${String(r.n).padStart(7)} ${r.mean.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)}`);
-      }
-      const samples = [...activity.values()].reduce((a, b) => a + b, 0);
-      console.log(`  postgres sessions, sampled every 20 ms (${samples} active samples): what they wait for, and on what`);
-      for (const [k, n] of [...activity].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${String(n).padStart(6)}  ${k}`);
-    },
-  };
 }

@@ -132,7 +132,8 @@ async function startApp(stack: Awaited<ReturnType<typeof startStack>>, apiUrl: s
   const app = await buildApp({ config, pool: stack.pool, redis: stack.redis, cipher: stack.cipher, clock: systemClock,
     logger: createLogger('warn'), registry: createRegistry() });
   // hooks go on before listen: the profile only wraps, it never changes what the app does
-  const profiler = ['1', 'cpu'].includes(process.env.BENCH_INBOUND_PROFILE ?? '') ? profileApp(app, stack.pool, stack.redis) : null;
+  const mode = process.env.BENCH_INBOUND_PROFILE;
+  const profiler = mode === '1' || mode === 'cpu' ? profileApp(app, stack.pool, stack.redis, { wrap: mode === '1' }) : null;
   await app.listen({ port, host: '127.0.0.1' });
   return { app, origin, accountSid, authToken, prefix: config.redisPrefix, profiler };
 }
