@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { placeOf, PlaceFields } from './filters.ts';
+import { placed, PlaceFields } from './filters.ts';
 import { ANSWER_TARGETS, quantile, shareWithin } from './histogram.ts';
 
 const seconds = (description: string) => Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description });
@@ -40,11 +40,11 @@ export const answerTimesFigure: Figure = {
       const within60 = shareWithin(r.hist, 60, r.calls);
       const within180 = shareWithin(r.hist, 180, r.calls);
       const meets = (s: number | null, target: number) => (s === null ? null : s >= target);
-      return { ...placeOf(r, centres), kind: r.kind, offered: r.calls, answered: r.answered, abandoned: r.calls - r.answered,
+      return placed(r, centres, { kind: r.kind, offered: r.calls, answered: r.answered, abandoned: r.calls - r.answered,
         p50S: quantile(r.hist, 0.5), p90S: quantile(r.hist, 0.9), p99S: quantile(r.hist, 0.99),
         within60: within60 === null ? null : ratio(within60 * r.calls, r.calls), within180: within180 === null ? null : ratio(within180 * r.calls, r.calls),
         meets60: meets(within60, ANSWER_TARGETS[0].share), meets180: meets(within180, ANSWER_TARGETS[1].share),
-        meetsEurope60: meets(within60, ANSWER_TARGETS[2].share) };
+        meetsEurope60: meets(within60, ANSWER_TARGETS[2].share) });
     });
   },
 };

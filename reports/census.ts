@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure, type Row } from './figure.ts';
-import { periods, placeOf, PlaceFields } from './filters.ts';
+import { byKey, periods, placed, PlaceFields } from './filters.ts';
 
 /** Anexo V.4 and the provider's own causes (migration 001). */
 export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumplimientos_reiterados', 'traslado_entidad_no_adherida',
@@ -9,6 +9,7 @@ export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumpl
   'no_percibe_riesgo', 'falta_contacto', 'no_renovacion', 'plazo_maximo'] as const;
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
+const BAJA_KEYS = BAJA_CAUSES.map((c) => [c, `baja_${c}`] as const);
 
 /**
  * Active usuarias, altas and bajas by cause. She is active on day D when her expediente's alta is
@@ -34,32 +35,37 @@ export const censusFigure: Figure = {
   async compute({ db }, f) {
     const flows = await reportsDirectRepo(db).censusFlows(f);
     const centres = await centreNames(db, flows);
-    const places = new Map<string, { opening: number; byPeriod: Map<string, { altas: number; bajas: Record<string, number> }> }>();
-    const placeOfRow = new Map<string, (typeof flows)[number]>();
+    const list = periods(f.from, f.to, f.grain);
+    const index = new Map(list.map((period, i) => [period, i]));
+    // per place: the active count before the range, and per period its altas and its bajas by cause
+    const places = new Map<string, { at: (typeof flows)[number]; active: number; altas: number[]; bajas: Record<string, number>[] }>();
     for (const r of flows) {
       const key = `${r.province}|${r.municipality}|${r.centre_id ?? ''}`;
-      placeOfRow.set(key, r);
-      const p = places.get(key) ?? { opening: 0, byPeriod: new Map() };
-      places.set(key, p);
-      if (r.what === 'opening') { p.opening += r.n; continue; }
-      const cell = p.byPeriod.get(r.period) ?? { altas: 0, bajas: {} };
-      p.byPeriod.set(r.period, cell);
-      if (r.what === 'alta') cell.altas += r.n;
-      else cell.bajas[r.cause!] = (cell.bajas[r.cause!] ?? 0) + r.n;
+      let p = places.get(key);
+      if (!p) places.set(key, (p = { at: r, active: 0, altas: list.map(() => 0), bajas: list.map(() => ({})) }));
+      if (r.what === 'opening') { p.active += r.n; continue; }
+      const i = index.get(r.period);
+      if (i === undefined) continue;
+      if (r.what === 'alta') p.altas[i]! += r.n;
+      else p.bajas[i]![r.cause!] = (p.bajas[i]![r.cause!] ?? 0) + r.n;
     }
+    const ordered = [...places.entries()].sort(([a], [b]) => byKey(a, b)).map(([, p]) => p);
+    // by period, then place; one literal per row (a drill-down by month is hundreds of them)
     const out: Row[] = [];
-    const list = periods(f.from, f.to, f.grain);
-    for (const [key, p] of [...places.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      let active = p.opening;
-      for (const period of list) {
-        const cell = p.byPeriod.get(period) ?? { altas: 0, bajas: {} };
-        const bajas = Object.values(cell.bajas).reduce((a, b) => a + b, 0);
-        const attended = active + cell.altas;
-        active += cell.altas - bajas;
-        out.push({ ...placeOf({ ...placeOfRow.get(key)!, period }, centres), activeAtEnd: active, attended, altas: cell.altas, bajas,
-          ...Object.fromEntries(BAJA_CAUSES.map((c) => [`baja_${c}`, cell.bajas[c] ?? 0])) });
+    list.forEach((period, i) => {
+      for (const p of ordered) {
+        const byCause = p.bajas[i]!;
+        let bajas = 0;
+        for (const c in byCause) bajas += byCause[c]!;
+        const altas = p.altas[i]!;
+        const attended = p.active + altas;
+        p.active += altas - bajas;
+        const row: Row = placed(p.at, centres, { activeAtEnd: p.active, attended, altas, bajas });
+        row.period = period;
+        for (const [c, key] of BAJA_KEYS) row[key] = byCause[c] ?? 0;
+        out.push(row);
       }
-    }
-    return out.sort((a, b) => String(a.period).localeCompare(String(b.period)));
+    });
+    return out;
   },
 };

@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure } from './figure.ts';
-import { placeKey, placeOf, PlaceFields } from './filters.ts';
+import { byKey, placed, placeKey, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -26,7 +26,7 @@ export const contactLossFigure: Figure = {
   async compute({ db, now }, f) {
     const rows = await reportsDirectRepo(db).lossOpen(f, now);
     const centres = await centreNames(db, rows);
-    return rows.map((r) => ({ ...placeOf(r, centres), stage: r.stage, open: r.n, ageMedianDays: r.age_median, ageMaxDays: r.age_max,
+    return rows.map((r) => placed(r, centres, { stage: r.stage, open: r.n, ageMedianDays: r.age_median, ageMaxDays: r.age_max,
       age0to7: r.age_0_7, age8to14: r.age_8_14, age15to30: r.age_15_30, ageOver30: r.age_over_30 }));
   },
 };
@@ -43,14 +43,16 @@ export const contactLossFlowsFigure: Figure = {
   async compute({ db }, f) {
     const cells = await reportsDirectRepo(db).lossFlows(f);
     const centres = await centreNames(db, cells);
-    const rows = new Map<string, Record<string, string | number | null> & { opened: number; closedRecovered: number; closedBaja: number }>();
+    const flowRow = (c: (typeof cells)[number]) => placed(c, centres, { opened: 0, closedRecovered: 0, closedBaja: 0 });
+    const rows = new Map<string, ReturnType<typeof flowRow>>();
     for (const c of cells) {
-      const row = rows.get(placeKey(c)) ?? { ...placeOf(c, centres), opened: 0, closedRecovered: 0, closedBaja: 0 };
+      const key = placeKey(c);
+      let row = rows.get(key);
+      if (!row) rows.set(key, (row = flowRow(c)));
       if (c.what === 'opened') row.opened += c.n;
       else if (c.what === 'closed_baja') row.closedBaja += c.n;
       else row.closedRecovered += c.n;
-      rows.set(placeKey(c), row);
     }
-    return [...rows.values()].sort((a, b) => String(a.period).localeCompare(String(b.period)));
+    return [...rows.values()].sort((a, b) => byKey(a.period, b.period));
   },
 };

@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure } from './figure.ts';
-import { placeKey, placeOf, PlaceFields } from './filters.ts';
+import { placed, placeKey, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -22,14 +22,20 @@ export const emergenciesFigure: Figure = {
   async compute({ db }, f) {
     const cells = await reportsDirectRepo(db).incidents(f);
     const centres = await centreNames(db, cells);
-    const rows = new Map<string, Record<string, string | number | null> & { total: number }>();
+    // the cells come ordered by period, place, kind and level: a row's cells are consecutive
+    const kindRow = (c: (typeof cells)[number]) => placed(c, centres, { kind: c.kind, total: 0, level1: 0, level2: 0, level3: 0 });
+    const rows: ReturnType<typeof kindRow>[] = [];
+    let last = '';
     for (const c of cells) {
       const key = `${placeKey(c)}|${c.kind}`;
-      const row = rows.get(key) ?? { ...placeOf(c, centres), kind: c.kind, total: 0, level1: 0, level2: 0, level3: 0 };
+      if (key !== last) rows.push(kindRow(c));
+      last = key;
+      const row = rows[rows.length - 1]!;
       row.total += c.n;
-      if (c.level) row[`level${c.level}`] = (row[`level${c.level}`] as number) + c.n;
-      rows.set(key, row);
+      if (c.level === 1) row.level1 += c.n;
+      else if (c.level === 2) row.level2 += c.n;
+      else if (c.level === 3) row.level3 += c.n;
     }
-    return [...rows.values()];
+    return rows;
   },
 };

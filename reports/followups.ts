@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { placeKey, placeOf, PlaceFields } from './filters.ts';
+import { byKey, placed, placeKey, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -32,23 +32,28 @@ export const followupsFigure: Figure = {
     const repo = reportsRepo(db);
     const [occasions, outbound] = await Promise.all([repo.occasions(f, ['followup']), repo.outbound(f)]);
     const centres = await centreNames(db, [...occasions, ...outbound]);
-    const rows = new Map<string, Record<string, number | string | null> & { reached: number; failed: number; attempts: number; contacts: number }>();
+    const empty = (r: (typeof occasions)[number] | (typeof outbound)[number]) => placed(r, centres, { planned: 0, reached: 0, failed: 0,
+      cancelled: 0, open: 0, contactRate: null as number | null, attempts: 0, contacts: 0, attemptsPerContact: null as number | null });
+    const rows = new Map<string, ReturnType<typeof empty>>();
     const at = (r: (typeof occasions)[number] | (typeof outbound)[number]) => {
       const key = placeKey(r);
       let row = rows.get(key);
-      if (!row) {
-        row = { ...placeOf(r, centres), planned: 0, reached: 0, failed: 0, cancelled: 0, open: 0, contactRate: null,
-          attempts: 0, contacts: 0, attemptsPerContact: null };
-        rows.set(key, row);
-      }
+      if (!row) rows.set(key, (row = empty(r)));
       return row;
     };
-    for (const o of occasions) Object.assign(at(o), { planned: o.planned, reached: o.contact, failed: o.failed, cancelled: o.cancelled, open: o.open });
-    for (const c of outbound.filter((r) => r.kind === 'B')) Object.assign(at(c), { attempts: c.calls, contacts: c.contacts });
-    return [...rows.values()].map((r) => ({ ...r, contactRate: ratio(r.reached, r.reached + r.failed),
-      attemptsPerContact: ratio(r.attempts, r.contacts) }))
-      .sort((a, b) => placeKeyOf(a).localeCompare(placeKeyOf(b)));
+    for (const o of occasions) {
+      const row = at(o);
+      row.planned = o.planned; row.reached = o.contact; row.failed = o.failed; row.cancelled = o.cancelled; row.open = o.open;
+    }
+    for (const c of outbound) {
+      if (c.kind !== 'B') continue;
+      const row = at(c);
+      row.attempts = c.calls; row.contacts = c.contacts;
+    }
+    return [...rows.entries()].sort(([a], [b]) => byKey(a, b)).map(([, r]) => {
+      r.contactRate = ratio(r.reached, r.reached + r.failed);
+      r.attemptsPerContact = ratio(r.attempts, r.contacts);
+      return r;
+    });
   },
 };
-
-const placeKeyOf = (r: Record<string, unknown>) => `${r.period}|${r.province}|${r.municipality}|${r.centreId ?? ''}`;

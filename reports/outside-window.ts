@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure } from './figure.ts';
-import { placeOf, PlaceFields } from './filters.ts';
+import { placed, PlaceFields } from './filters.ts';
 
 /**
  * Outbound calls placed outside her agreed window. It must be zero, and it is shown so that anyone
@@ -24,6 +24,6 @@ export const outsideWindowFigure: Figure = {
   async compute({ db }, f) {
     const rows = await reportsRepo(db).outbound(f);
     const centres = await centreNames(db, rows);
-    return rows.map((r) => ({ ...placeOf(r, centres), kind: r.kind, placed: r.calls, outsideWindow: r.outside_window }));
+    return rows.map((r) => placed(r, centres, { kind: r.kind, placed: r.calls, outsideWindow: r.outside_window }));
   },
 };

@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { placeOf, PlaceFields } from './filters.ts';
+import { placed, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -24,7 +24,7 @@ export const postEmergencyFigure: Figure = {
   async compute({ db }, f) {
     const rows = await reportsRepo(db).occasions(f, ['post_emergency']);
     const centres = await centreNames(db, rows);
-    return rows.map((r) => ({ ...placeOf(r, centres), planned: r.planned, reached: r.contact, onTime: r.on_time, failed: r.failed,
+    return rows.map((r) => placed(r, centres, { planned: r.planned, reached: r.contact, onTime: r.on_time, failed: r.failed,
       cancelled: r.cancelled, open: r.open, onTimeRate: ratio(r.on_time, r.contact + r.failed) }));
   },
 };

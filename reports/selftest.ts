@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { placeOf, PlaceFields } from './filters.ts';
+import { placed, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -21,7 +21,7 @@ export const selftestFigure: Figure = {
   async compute({ db, now, selftestPeriodHours }, f) {
     const rows = await reportsDirectRepo(db).selftest(f, now, selftestPeriodHours);
     const centres = await centreNames(db, rows);
-    return rows.map((r) => ({ ...placeOf(r, centres), terminals: r.active, never: r.never, overdue: r.overdue,
+    return rows.map((r) => placed(r, centres, { terminals: r.active, never: r.never, overdue: r.overdue,
       overdueShare: ratio(r.overdue, r.active) }));
   },
 };
