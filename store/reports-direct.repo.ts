@@ -1,5 +1,5 @@
 import type { Queryable } from './db.ts';
-import { geoLevel, named, wholeMonthsWithin, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
+import { geoLevel, named, rangeRead, settledAfterTo, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
 
 /**
  * Figures read from their own counters (census, self-tests: migration 010; incidents: 011) or from
@@ -47,18 +47,14 @@ function counterLevels(f: ReportFilter): { daily: 0 | 1 | 2; monthly: 3 | 4 | 5 
 }
 
 /**
- * The counters' rows of the range [$2, $3]: its days, or, grouped by month, the monthly rows of its
- * whole months and the daily rows of the partial ones at its edges (their bounds pushed on `values`).
- * `rows(level, cond)` selects one level's rows that meet `cond`.
+ * The counters' rows of the range [$2, $3] in `table`: its days, or, grouped by month, its month
+ * parts (monthParts: monthly rows of whole months, daily rows of the edges; their bounds pushed on
+ * `values`). `rows(level, cond)` selects one level's rows that meet `cond`.
  */
-function countersInRange(f: ReportFilter, values: unknown[], rows: (level: number, cond: string) => string): string {
+function countersInRange(f: ReportFilter, values: unknown[], table: string, rows: (level: number, cond: string) => string): string {
   const { daily, monthly } = counterLevels(f);
-  const whole = f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
-  if (!whole) return rows(daily, 'day between $2::date and $3::date');
-  values.push(whole.first, whole.last);
-  const [a, b] = [`$${values.length - 1}::date`, `$${values.length}::date`];
-  return `${rows(monthly, `day between ${a} and ${b}`)}
-    union all ${rows(daily, `day between $2::date and $3::date and (day < ${a} or day > ${b})`)}`;
+  if (f.grain !== 'month') return rows(daily, 'day between $2::date and $3::date');
+  return rangeRead(f, values, (isMonthly, cond) => rows(isMonthly ? monthly : daily, cond), settledAfterTo(table));
 }
 
 export interface CensusFlowRow extends GeoRow { what: 'opening' | 'alta' | 'baja'; cause: string | null; n: number }
@@ -85,17 +81,17 @@ export function reportsDirectRepo(db: Queryable) {
       const g = geo(f.by, PLAIN);
       const counters = (lvl: number, cond: string) => `from report_census_days where geo_level = ${lvl} and ${cond}${where}`;
       const flow = `select case when cause = '' then 'alta' else 'baja' end as what, day, cause, province_code, municipality, centre_id, n `;
-      const inRange = countersInRange(f, values, (lvl, cond) => `${flow}${counters(lvl, cond)}`);
+      const inRange = countersInRange(f, values, 'report_census_days', (lvl, cond) => `${flow}${counters(lvl, cond)}`);
       const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
           case when cause = '' then n else -n end as n`;
       const period = (col: string) => `to_char(date_trunc($1, ${col}::timestamp), 'YYYY-MM-DD')`;
       const irregular = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
           from expedientes e join usuarias u on u.id = e.usuaria_id
-          where e.baja_on < e.alta_on and e.alta_on <= $3::date${placeWhere(f, HER, values)})
+          where e.baja_on < e.alta_on and e.baja_on <= $3::date${placeWhere(f, HER, values)})
         select 'opening' as what, null as period, null as cause, ${g.select}, count(*)::int as n from e
           where alta_on < $2::date and (baja_on is null or baja_on >= $2::date) group by 1${g.group}
         union all
-        select 'alta', ${period('alta_on')}, null, ${g.select}, count(*)::int from e where alta_on >= $2::date group by 2${g.group}
+        select 'alta', ${period('alta_on')}, null, ${g.select}, count(*)::int from e where alta_on between $2::date and $3::date group by 2${g.group}
         union all
         select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
           where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
@@ -113,7 +109,7 @@ export function reportsDirectRepo(db: Queryable) {
     async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {
       const values: unknown[] = [f.grain, f.from, f.to];
       const where = placeWhere(f, COUNTED, values);
-      const source = countersInRange(f, values, (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
+      const source = countersInRange(f, values, 'report_incident_days', (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
         from report_incident_days where geo_level = ${lvl} and kind <> 'tecnica' and ${cond}${where}`);
       const g = geo(f.by, COUNTED);
       const text = `select to_char(date_trunc($1, c.day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, c.kind,

@@ -66,13 +66,14 @@ const CALL_MEASURES = ['calls', 'answered', 'outside_window', 'o_atendida', 'o_s
  * Each rollup's columns after its place and day, and the same from its pending deltas (migration
  * 005: sign -1/+1 per side), summed per cell so that many pending deltas make few rows.
  */
-const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: string; group: string }> = {
+const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: string; group: string; deltas: string }> = {
   report_call_days: {
     columns: ['direction', 'line', 'kind', ...CALL_MEASURES],
     pending: ['direction', 'line', 'kind', 'sum(sign)::int', 'sum(sign * (bucket is not null)::int)::int', 'sum(sign * outside::int)::int',
       ...CALL_MEASURES.slice(3).map((c) => `sum(sign * (outcome = '${c.slice(2)}')::int)::int`)],
     from: 'report_call_deltas',
     group: 'direction, line, kind',
+    deltas: 'report_call_deltas',
   },
   report_answer_days: {
     columns: ['line', 'kind', 'offered', 'answered', 'ans_hist'],
@@ -80,6 +81,7 @@ const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: 
     pending: ['line', 'kind', 'sum(sign)::int', '(case when bucket is null then 0 else sum(sign) end)::int', 'report_hist_one(bucket, sum(sign)::int)'],
     from: 'report_call_deltas where report_call_answerable(direction, line)',
     group: 'line, kind, bucket',
+    deltas: 'report_call_deltas',
   },
   report_occasion_days: {
     columns: ['kind', 'planned', 'open', 'contact', 'failed', 'cancelled', 'on_time'],
@@ -87,6 +89,7 @@ const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: 
       'sum(sign * on_time::int)::int'],
     from: 'report_occasion_deltas',
     group: 'kind',
+    deltas: 'report_occasion_deltas',
   },
 };
 
@@ -129,17 +132,61 @@ export function wholeMonthsWithin(from: string, to: string): { first: string; la
   return { first: first.toISOString().slice(0, 10), last: last.toISOString().slice(0, 10) };
 }
 
+const addDays = (iso: string, n: number): string => new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/** A stretch of a range read from one grain of rows; `gate`: only when its last month is settled, or only when it is not. */
+export interface RangePart { monthly: boolean; from: string; to: string; gate?: 'settled' | 'unsettled' }
+
+/**
+ * [from, to] by month, in parts: the monthly rows of its whole months, the daily rows of the partial
+ * months at its edges. The month `to` falls in, when the range stops inside it, is read from its
+ * monthly row when that month is settled, that is when nothing in it is dated after `to`: nothing
+ * is dated after today, so a range that ends today (the dashboard's default: the last twelve months
+ * to date) reads no daily row at its end. Otherwise its days are read. Which of the two is decided
+ * by a condition the statement evaluates once (`settled`), in the same snapshot as the rows.
+ */
+export function monthParts(from: string, to: string): RangePart[] {
+  const whole = wholeMonthsWithin(from, to);
+  const month = `${to.slice(0, 8)}01`;
+  const last = whole?.last === to ? null : month >= from ? month : null;
+  const parts: RangePart[] = [];
+  const headEnd = addDays(whole?.first ?? last ?? addDays(to, 1), -1);
+  if (from <= headEnd) parts.push({ monthly: false, from, to: headEnd });
+  if (whole) parts.push({ monthly: true, from: whole.first, to: whole.last });
+  if (last) parts.push({ monthly: true, from: last, to: last, gate: 'settled' }, { monthly: false, from: last, to, gate: 'unsettled' });
+  return parts;
+}
+
+/**
+ * The month parts of [$2, $3] (`f.from`, `f.to`) as one union: `rows(monthly, cond)` reads one
+ * grain's rows that meet `cond`; `settled` is true when nothing is dated after $3 in its month.
+ * Bounds other than $2 and $3 are pushed on `values`.
+ */
+export function rangeRead(f: Pick<ReportFilter, 'from' | 'to'>, values: unknown[], rows: (monthly: boolean, cond: string) => string,
+  settled: string): string {
+  const bound = (day: string) => (day === f.from ? '$2::date' : day === f.to ? '$3::date' : `$${values.push(day)}::date`);
+  return monthParts(f.from, f.to).map((p) => {
+    const gate = p.gate === 'settled' ? ` and ${settled}` : p.gate === 'unsettled' ? ` and not ${settled}` : '';
+    return rows(p.monthly, `day between ${bound(p.from)} and ${bound(p.to)}${gate}`);
+  }).join('\n    union all ');
+}
+
+/** Nothing dated after $3 in its month in `table`'s whole-service daily rows (and in `deltas`, not folded yet). */
+export function settledAfterTo(table: string, deltas?: string): string {
+  const after = `day > $3::date and day < (date_trunc('month', $3::date) + interval '1 month')::date`;
+  return `(not exists (select 1 from ${table} where geo_level = 0 and ${after})${deltas ? ` and not exists (select 1 from ${deltas} where ${after})` : ''})`;
+}
+
 /**
  * One grouped read of a rollup table. Only the filters present reach the SQL, so each shape gets
  * a plan that uses the (geo_level, province_code, day) key. By month at the province level, the
- * whole months inside the range are read from the province-by-month rollup (level 3) and only
- * the days at its edges from the daily one (level 1): a year is 12 rows per province, not 365.
- * `opts.param` is one more value, referred to as `$param` in `opts.where`.
+ * range is read in its month parts (monthParts): the whole months from the province-by-month
+ * rollup (level 3), the days at its edges from the daily one (level 1): a year is 12 rows per
+ * province, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
  */
 export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
   opts: { where?: string; group?: string[]; param?: unknown } = {}): Built {
   const level = geoLevel(f);
-  const months = level === 1 && f.grain === 'month' ? wholeMonthsWithin(f.from, f.to) : null;
   // the level is written into the text (it is one of four numbers, never the caller's): each shape
   // is planned for its own partition, also once the statement has a generic plan
   const values: unknown[] = [f.grain, f.from, f.to];
@@ -150,13 +197,10 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
   if (opts.param !== undefined) values.push(opts.param);
   if (opts.where) where.push(opts.where.replaceAll('$param', `$${values.length}`));
   const and = where.map((w) => ` and ${w}`).join('');
-  let source = `(${rollupRead(table, level, `day between $2::date and $3::date${and}`)}) r`;
-  if (months) {
-    values.push(months.first, months.last);
-    const [first, last] = [`$${values.length - 1}::date`, `$${values.length}::date`];
-    source = `(${rollupRead(table, 3, `day between ${first} and ${last}${and}`)}
-      union all ${rollupRead(table, level, `day between $2::date and $3::date and (day < ${first} or day > ${last})${and}`)}) r`;
-  }
+  const source = level === 1 && f.grain === 'month'
+    ? `(${rangeRead(f, values, (monthly, cond) => rollupRead(table, monthly ? 3 : level, `${cond}${and}`),
+      settledAfterTo(table, ROLLUP[table].deltas))}) r`
+    : `(${rollupRead(table, level, `day between $2::date and $3::date${and}`)}) r`;
   const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';
   // grouped by the period's first day, written out once per output row rather than per input row
   const period = 'date_trunc($1, day::timestamp)';

@@ -125,6 +125,18 @@ describe('census and terminal counters', () => {
         if (by === 'centre') expect(got.map((r) => [r.centre_id, r.n]).sort()).toEqual(opening.map((r) => [r.centre_id, r.n]).sort());
         else expect(got.map((r) => r.n)).toEqual(opening.length ? [opening.reduce((a, r) => a + r.n, 0)] : []);
       }
+      // altas and bajas by month over ranges that stop inside a month (its monthly row when nothing in it is dated later, else its days)
+      for (const range of [{ from: '2026-01-01', to: '2026-03-30' }, { from: '2025-12-30', to: '2026-02-20' }, { from: '2026-03-01', to: '2026-03-15' }]) {
+        const flows = new Map<string, number>();
+        for (const r of await reportsDirectRepo(pool).censusFlows({ ...range, grain: 'month', by: 'none' })) {
+          if (r.what !== 'opening') flows.set(`${r.what} ${r.period} ${r.cause ?? ''}`, (flows.get(`${r.what} ${r.period} ${r.cause ?? ''}`) ?? 0) + r.n);
+        }
+        const direct = (await pool.query<{ k: string; n: number }>(`select concat_ws(' ', what, period, cause) as k, count(*)::int as n from (
+            select 'alta' as what, to_char(alta_on, 'YYYY-MM-01') as period, '' as cause from expedientes where alta_on between $1 and $2
+            union all select 'baja', to_char(baja_on, 'YYYY-MM-01'), coalesce(baja_cause, '') from expedientes where baja_on between $1 and $2) x
+          group by 1`, [range.from, range.to])).rows;
+        expect([...flows.entries()].filter(([, n]) => n !== 0).sort(), JSON.stringify(range)).toEqual(direct.map((r) => [r.k, r.n]).sort());
+      }
     }), { numRuns: 30 });
   });
 
@@ -210,6 +222,10 @@ describe('incident counters', () => {
         { from: '2026-01-01', to: '2026-03-31', grain: 'week', by: 'municipality', province: '28' },
         { from: '2026-01-31', to: '2026-03-01', grain: 'day', by: 'centre', province: '28' },
         { from: '2026-01-01', to: '2026-03-31', grain: 'month', by: 'none', centreId: centres[0] },
+        // stopping inside a month: its monthly row when nothing in it is dated later, else its days
+        { from: '2026-03-01', to: '2026-03-15', grain: 'month', by: 'none' },
+        { from: '2026-01-01', to: '2026-01-20', grain: 'month', by: 'province' },
+        { from: '2025-12-15', to: '2026-02-20', grain: 'month', by: 'municipality', province: '28' },
       ];
       for (const f of filters) {
         const got = (await reportsDirectRepo(pool).incidents(f)).map((r) => JSON.stringify({ period: r.period, province: r.province,

@@ -3,7 +3,7 @@ import { figureCsv, suppress, toCsv } from '../../reports/csv.ts';
 import type { Column } from '../../reports/figure.ts';
 import { monthRange, periods, truncate } from '../../reports/filters.ts';
 import { quantile, shareWithin, upperBound } from '../../reports/histogram.ts';
-import { geoLevel, HIST_BUCKETS, wholeMonthsWithin } from '../../store/reports.repo.ts';
+import { geoLevel, HIST_BUCKETS, monthParts, wholeMonthsWithin } from '../../store/reports.repo.ts';
 
 const hist = (answers: Record<number, number>) => {
   const h = new Array<number>(HIST_BUCKETS).fill(0);
@@ -61,6 +61,22 @@ describe('periods and levels', () => {
     expect(wholeMonthsWithin('2028-01-31', '2028-02-29')).toEqual({ first: '2028-02-01', last: '2028-02-29' });
     expect(wholeMonthsWithin('2026-03-05', '2026-04-29')).toBeNull();
     expect(wholeMonthsWithin('2026-03-02', '2026-03-31')).toBeNull();
+  });
+
+  it('splits a range by month: whole months, the days at its edges, and the last month either way', () => {
+    const days = (from: string, to: string, gate?: 'unsettled') => ({ monthly: false, from, to, ...(gate && { gate }) });
+    const months = (from: string, to: string, gate?: 'settled') => ({ monthly: true, from, to, ...(gate && { gate }) });
+    // the dashboard's default: twelve months to date
+    expect(monthParts('2025-12-01', '2026-11-24')).toEqual([months('2025-12-01', '2026-10-31'), months('2026-11-01', '2026-11-01', 'settled'),
+      days('2026-11-01', '2026-11-24', 'unsettled')]);
+    expect(monthParts('2025-11-25', '2026-11-24')).toEqual([days('2025-11-25', '2025-11-30'), months('2025-12-01', '2026-10-31'),
+      months('2026-11-01', '2026-11-01', 'settled'), days('2026-11-01', '2026-11-24', 'unsettled')]);
+    expect(monthParts('2026-01-01', '2026-02-28')).toEqual([months('2026-01-01', '2026-02-28')]);
+    expect(monthParts('2026-01-15', '2026-02-28')).toEqual([days('2026-01-15', '2026-01-31'), months('2026-02-01', '2026-02-28')]);
+    expect(monthParts('2026-03-01', '2026-03-15')).toEqual([months('2026-03-01', '2026-03-01', 'settled'), days('2026-03-01', '2026-03-15', 'unsettled')]);
+    expect(monthParts('2026-02-20', '2026-03-15')).toEqual([days('2026-02-20', '2026-02-28'), months('2026-03-01', '2026-03-01', 'settled'),
+      days('2026-03-01', '2026-03-15', 'unsettled')]);
+    expect(monthParts('2026-03-05', '2026-03-20')).toEqual([days('2026-03-05', '2026-03-20')]);
   });
 
   it('reads the coarsest rollup level the filters allow', () => {
