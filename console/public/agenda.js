@@ -2,7 +2,7 @@
 // planned call a move (inside her window) or a cancellation (with a reason). Her window is agreed
 // in her own clock, so every time here is shown and read in her zone.
 import { api, clearErrors, showErrors } from './api.js';
-import { $, h, oneAtATime, setText } from './dom.js';
+import { $, fillTable, h, oneAtATime, setText } from './dom.js';
 import { AGENDA_KIND, AGENDA_OUTCOME, AGENDA_STATUS, PROVINCE, WEEKDAY, ZONE_NOTE, label } from './labels.js';
 import { dayIn, fromLocalInput, localDay, longDayIn, timeIn, toLocalInput } from './zones.js';
 
@@ -168,10 +168,8 @@ export function todayPlan({ onUnauthorized, onChanged }) {
     const items = res.data;
     if (items.length) await ensureWindows(items.map((i) => i.usuariaId), onUnauthorized);
     const withDay = items.some((i) => localDay(i.notBefore, zoneOf(i.usuariaId)) !== day);
-    $('plan-body').replaceChildren(...agendaRows(items, { columns: [withDay ? 'daySlot' : 'slot', 'code', 'kind', 'attempt', 'status'],
+    fillTable('plan', agendaRows(items, { columns: [withDay ? 'daySlot' : 'slot', 'code', 'kind', 'attempt', 'status'],
       onChanged: changed, onUnauthorized }));
-    $('plan-table').hidden = !items.length;
-    $('plan-empty').hidden = items.length > 0;
     const pending = items.filter((i) => i.status === 'planned').length;
     $('nav-plan').textContent = pending ? String(pending) : '';
     $('plan-updated').textContent = `Actualizado a las ${new Date().toLocaleTimeString('es-ES', { hour: '2-digit', minute: '2-digit' })}`;
@@ -199,9 +197,7 @@ export function usuariaAgenda({ onUnauthorized, onChanged }) {
     setText($('ua-error'), res.ok ? '' : res.data.message);
     if (!res.ok) return;
     const items = res.data.map((i) => ({ ...i, expedienteCode: i.expedienteCode ?? current.expedienteCode }));
-    $('ua-body').replaceChildren(...agendaRows(items, { columns: ['daySlot', 'kind', 'attempt', 'status', 'note'], onChanged: changed, onUnauthorized }));
-    $('ua-table').hidden = !items.length;
-    $('ua-empty').hidden = items.length > 0;
+    fillTable('ua', agendaRows(items, { columns: ['daySlot', 'kind', 'attempt', 'status', 'note'], onChanged: changed, onUnauthorized }));
   }
 
   searchForm.addEventListener('submit', async (e) => {

@@ -33,6 +33,13 @@ export function showSessionExpired() {
 
 export function show(el, visible) { el.hidden = !visible; }
 
+/** A panel's table: `rows` in `<prefix>-body`, and either the table (`<prefix>-table`) or its empty line (`<prefix>-empty`). */
+export function fillTable(prefix, rows) {
+  $(`${prefix}-body`).replaceChildren(...rows);
+  $(`${prefix}-table`).hidden = !rows.length;
+  $(`${prefix}-empty`).hidden = rows.length > 0;
+}
+
 export function setText(el, text) {
   el.textContent = text ?? '';
   el.hidden = !text;

@@ -1,6 +1,6 @@
 // "Sin contacto desde hace N días": usuarias with a failed follow-up and no contact for N days or more.
 import { api } from './api.js';
-import { $, formatDay, h, oneAtATime, setText } from './dom.js';
+import { $, fillTable, formatDay, h, oneAtATime, setText } from './dom.js';
 import { LOSS_STAGE, label } from './labels.js';
 
 const DAY_MS = 86_400_000;
@@ -28,9 +28,7 @@ export function noContactList({ onUnauthorized }) {
     if (asked !== days) return; // another choice was made meanwhile
     setText($('nc-error'), res.ok ? '' : res.data.message);
     if (!res.ok) return;
-    $('nc-body').replaceChildren(...res.data.map(row));
-    $('nc-table').hidden = !res.data.length;
-    $('nc-empty').hidden = res.data.length > 0;
+    fillTable('nc', res.data.map(row));
     $('nc-empty').textContent = `Ninguna usuaria lleva ${days} días o más sin contacto.`;
     $('nav-nc').textContent = res.data.length ? String(res.data.length) : '';
   }

@@ -1,13 +1,12 @@
 // The operator's recent calls (GET /api/console/calls), with a way to file one left without disposition.
 import { api } from './api.js';
-import { $, formatTime, h, oneAtATime, setText } from './dom.js';
+import { $, fillTable, formatTime, h, oneAtATime, setText } from './dom.js';
 import { KIND, label } from './labels.js';
 
 const LINE_SHORT = { emergency: 'Emergencia', general: 'General', info: 'Información', selftest: 'Autochequeo' };
 
 /** onFile(call) opens the disposition form for a call; onLoaded(rows) lets the console sync. */
 export function recentCalls({ onFile, onLoaded, onUnauthorized }) {
-  const body = $('recent-body');
 
   function row(c) {
     const filed = c.filed
@@ -25,9 +24,7 @@ export function recentCalls({ onFile, onLoaded, onUnauthorized }) {
     if (res.status === 401) return onUnauthorized();
     setText($('recent-error'), res.ok ? '' : res.data.message);
     if (!res.ok) return;
-    body.replaceChildren(...res.data.map(row));
-    $('recent-table').hidden = !res.data.length;
-    $('recent-empty').hidden = res.data.length > 0;
+    fillTable('recent', res.data.map(row));
     onLoaded(res.data);
   }
 

@@ -1,13 +1,12 @@
 // Technical tasks (GET /api/technical/tasks): terminals to check after a missed self-test or a
 // failed control call. The operator calls her about it (her ficha, audited) and marks it done.
 import { api } from './api.js';
-import { $, formatDateTime, h, oneAtATime, setText } from './dom.js';
+import { $, fillTable, formatDateTime, h, oneAtATime, setText } from './dom.js';
 
 const REFRESH_MS = 60_000;
 
 /** onOpenFicha(usuariaId) shows her ficha; onUnauthorized() when the session has gone. */
 export function technicalTasks({ onOpenFicha, onUnauthorized }) {
-  const body = $('tasks-body');
 
   function row(t) {
     const ficha = t.usuariaId
@@ -36,9 +35,7 @@ export function technicalTasks({ onOpenFicha, onUnauthorized }) {
     if (res.status === 401) return onUnauthorized();
     setText($('tasks-error'), res.ok ? '' : res.data.message);
     if (!res.ok) return;
-    body.replaceChildren(...res.data.map(row));
-    $('tasks-table').hidden = !res.data.length;
-    $('tasks-empty').hidden = res.data.length > 0;
+    fillTable('tasks', res.data.map(row));
     setText($('tasks-count'), res.data.length ? `(${res.data.length})` : '');
   }
 
