@@ -1,5 +1,5 @@
 import type { Queryable } from './db.ts';
-import { geoLevel, named, rangeRead, settledAfterTo, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
+import { named, placeLevel, rangeRead, settledAfterTo, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
 
 /**
  * Figures read from their own counters (census, self-tests: migration 010; incidents: 011) or from
@@ -38,12 +38,12 @@ const CURRENT_CENTRE = `left join lateral (select x.centre_id from expedientes x
   order by (x.status <> 'baja') desc, x.created_at desc limit 1) e on true`;
 
 /**
- * The counter levels (migrations 010, 011) a filter reads: whole service (0), province (1), or
- * municipality and centre (2) by day, and the same by month (4, 3, 5).
+ * The counter levels (migrations 010, 011, 012) a filter reads: whole service (0), province (1), or
+ * municipality and centre (2) by day, the same by month (4, 3, 5) and, for the census, by year (6, 7, 8).
  */
-function counterLevels(f: ReportFilter): { daily: 0 | 1 | 2; monthly: 3 | 4 | 5 } {
-  const daily = geoLevel(f) === 2 ? 2 : geoLevel(f) === 0 ? 0 : 1;
-  return { daily, monthly: ({ 0: 4, 1: 3, 2: 5 } as const)[daily] };
+function counterLevels(f: ReportFilter): { daily: 0 | 1 | 2; monthly: 3 | 4 | 5; yearly: 6 | 7 | 8 } {
+  const daily = placeLevel(f);
+  return { daily, monthly: ({ 0: 4, 1: 3, 2: 5 } as const)[daily], yearly: ({ 0: 6, 1: 7, 2: 8 } as const)[daily] };
 }
 
 /**
@@ -69,14 +69,14 @@ export function reportsDirectRepo(db: Queryable) {
   return {
     /**
      * Altas and bajas (by cause) per period, and the active count the day before `from`, from the
-     * census counters (migration 010): the opening is altas minus bajas before `from` (monthly rows,
-     * then the days of its own month), the flows are the range's rows (whole months from the monthly
-     * ones when grouped by month). The few expedientes whose baja precedes their alta are not in
+     * census counters (migrations 010, 012): the opening is altas minus bajas before `from` (the
+     * yearly rows of the years before its own, the monthly rows of its year, then the days of its
+     * month), the flows are the range's rows (whole months from the monthly ones when grouped by month). The few expedientes whose baja precedes their alta are not in
      * the counters and are read here as they are.
      */
     async censusFlows(f: ReportFilter): Promise<CensusFlowRow[]> {
-      const { daily, monthly } = counterLevels(f);
-      const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`];
+      const { daily, monthly, yearly } = counterLevels(f);
+      const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`, `${f.from.slice(0, 5)}01-01`];
       const where = placeWhere(f, PLAIN, values);
       const g = geo(f.by, PLAIN);
       const counters = (lvl: number, cond: string) => `from report_census_days where geo_level = ${lvl} and ${cond}${where}`;
@@ -95,7 +95,8 @@ export function reportsDirectRepo(db: Queryable) {
         union all
         select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
           where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
-      const text = `with c as (${opening} ${counters(monthly, 'day < $4::date')}
+      const text = `with c as (${opening} ${counters(yearly, 'day < $5::date')}
+          union all ${opening} ${counters(monthly, 'day >= $5::date and day < $4::date')}
           union all ${opening} ${counters(daily, 'day >= $4::date and day < $2::date')}
           union all ${inRange})
         select what, case when what = 'opening' then null else to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') end as period,

@@ -21,14 +21,22 @@ export interface GeoKey { period: string; province: string; municipality: string
 
 export const HIST_BUCKETS = 85;
 
-/**
- * 0: whole service; 1: per province; 2: per province, municipality and centre; 3: per province and
- * month, read instead of 1 when whole months are asked for by month.
- */
-export function geoLevel(f: Partial<ReportFilter>): 0 | 1 | 2 | 3 {
+export type Level = 0 | 1 | 2 | 3 | 4;
+
+/** The place a filter reads: 0 the whole service, 1 per province, 2 per province, municipality and centre. */
+export function placeLevel(f: Partial<ReportFilter>): 0 | 1 | 2 {
   if (f.by === 'municipality' || f.by === 'centre' || f.municipality || f.centreId) return 2;
-  if (f.by === 'province' || f.province) return f.grain === 'month' && wholeMonths(f.from, f.to) ? 3 : 1;
-  return 0;
+  return f.by === 'province' || f.province ? 1 : 0;
+}
+
+/**
+ * The rollup level a filter reads (migrations 005, 012): its place level, or, when whole months are
+ * asked for by month, the same place by month (3 for 1, 4 for 2).
+ */
+export function geoLevel(f: Partial<ReportFilter>): Level {
+  const place = placeLevel(f);
+  if (place === 0 || f.grain !== 'month' || !wholeMonths(f.from, f.to)) return place;
+  return place === 1 ? 3 : 4;
 }
 
 /** From the 1st of a month to the last day of a month. */
@@ -101,12 +109,13 @@ const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: 
  * the query's append); only the few pending deltas are grouped in a subquery of their own.
  * `cond` names only key and dimension columns, which both sides share.
  */
-export function rollupRead(table: RollupTable, level: 0 | 1 | 2 | 3, cond: string): string {
+export function rollupRead(table: RollupTable, level: Level, cond: string): string {
   const r = ROLLUP[table];
   const key = ['geo_level', 'province_code', 'day', 'municipality', 'centre_id'];
+  const local = level === 2 || level === 4;
   const pendingKey = [`${level}::smallint`, level === 0 ? `''` : 'province_code',
-    level === 3 ? `date_trunc('month', day)::date` : 'day', level === 2 ? 'municipality' : `''`,
-    level === 2 ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
+    level >= 3 ? `date_trunc('month', day)::date` : 'day', local ? 'municipality' : `''`,
+    local ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
   const names = [...key, ...r.columns];
   const group = ` group by ${[...pendingKey.slice(1).map((_, i) => i + 2), r.group].join(', ')}`;
   return `select ${names.join(', ')} from ${table} where geo_level = ${level} and ${cond}
@@ -115,7 +124,7 @@ export function rollupRead(table: RollupTable, level: 0 | 1 | 2 | 3, cond: strin
 }
 
 /** Every row of one level, folded and pending (the yardstick the property test reads). */
-export function rollupSource(table: RollupTable, level: 0 | 1 | 2 | 3): string {
+export function rollupSource(table: RollupTable, level: Level): string {
   return `(${rollupRead(table, level, 'true')}) r`;
 }
 
@@ -179,15 +188,15 @@ export function settledAfterTo(table: string, deltas?: string): string {
 
 /**
  * One grouped read of a rollup table. Only the filters present reach the SQL, so each shape gets
- * a plan that uses the (geo_level, province_code, day) key. By month at the province level, the
- * range is read in its month parts (monthParts): the whole months from the province-by-month
- * rollup (level 3), the days at its edges from the daily one (level 1): a year is 12 rows per
- * province, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
+ * a plan that uses the (geo_level, province_code, day) key. By month, below the whole service, the
+ * range is read in its month parts (monthParts): the whole months from the rollup by month (level
+ * 3 for provinces, 4 for municipalities and centres), the days at its edges from the daily one (1,
+ * 2): a year is 12 rows per cell, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
  */
 export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
   opts: { where?: string; group?: string[]; param?: unknown } = {}): Built {
   const level = geoLevel(f);
-  // the level is written into the text (it is one of four numbers, never the caller's): each shape
+  // the level is written into the text (it is one of five numbers, never the caller's): each shape
   // is planned for its own partition, also once the statement has a generic plan
   const values: unknown[] = [f.grain, f.from, f.to];
   const where: string[] = [];
@@ -197,8 +206,8 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
   if (opts.param !== undefined) values.push(opts.param);
   if (opts.where) where.push(opts.where.replaceAll('$param', `$${values.length}`));
   const and = where.map((w) => ` and ${w}`).join('');
-  const source = level === 1 && f.grain === 'month'
-    ? `(${rangeRead(f, values, (monthly, cond) => rollupRead(table, monthly ? 3 : level, `${cond}${and}`),
+  const source = (level === 1 || level === 2) && f.grain === 'month'
+    ? `(${rangeRead(f, values, (monthly, cond) => rollupRead(table, monthly ? level + 2 as 3 | 4 : level, `${cond}${and}`),
       settledAfterTo(table, ROLLUP[table].deltas))}) r`
     : `(${rollupRead(table, level, `day between $2::date and $3::date${and}`)}) r`;
   const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';

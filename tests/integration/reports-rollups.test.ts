@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -130,7 +130,7 @@ async function readsBeforeFolding(): Promise<{ read: string[]; fresh: string[] }
   const fresh: string[] = [];
   const key = (r: Record<string, unknown>) => JSON.stringify(Object.values(r));
   for (const [table, [cols, sums]] of Object.entries(TABLES)) {
-    for (const level of [0, 1, 2, 3] as const) {
+    for (const level of [0, 1, 2, 3, 4] as const) {
       const q = (from: string) => `select geo_level, province_code, day, municipality, centre_id, ${cols}, ${sums} from ${from}
         where geo_level = ${level} group by geo_level, province_code, day, municipality, centre_id, ${cols}`;
       const nonZero = (rows: Record<string, unknown>[]) => rows.filter((r) => !zero(r));
@@ -160,11 +160,14 @@ function byMonth(rows: object[]): string[] {
  */
 async function monthsEqualDays(): Promise<void> {
   const repo = reportsRepo(pool);
-  const ranges = [{ from: '2026-01-01', to: '2026-03-30' }, { from: '2026-01-10', to: '2026-04-15' }, { from: '2026-03-01', to: '2026-03-30' }];
+  const ranges = [{ from: '2026-01-01', to: '2026-03-30' }, { from: '2026-01-10', to: '2026-04-15' }, { from: '2026-03-01', to: '2026-03-30' },
+    { from: '2026-01-01', to: '2026-02-28' }];
   for (const range of ranges) {
-    for (const read of [repo.calls, repo.answerTimes, (f: ReportFilter) => repo.occasions(f, ['followup', 'post_emergency'])]) {
-      const f = { ...range, by: 'province' as const };
-      expect(byMonth(await read({ ...f, grain: 'month' })), JSON.stringify(range)).toEqual(byMonth(await read({ ...f, grain: 'day' })));
+    for (const by of ['province', 'municipality', 'centre'] as const) {
+      for (const read of [repo.calls, repo.answerTimes, (f: ReportFilter) => repo.occasions(f, ['followup', 'post_emergency'])]) {
+        const f = { ...range, by };
+        expect(byMonth(await read({ ...f, grain: 'month' })), JSON.stringify(f)).toEqual(byMonth(await read({ ...f, grain: 'day' })));
+      }
     }
   }
 }
@@ -205,7 +208,7 @@ describe('rollups', () => {
   it('a bulk loader can defer the triggers and rebuild once', async () => {
     await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days, report_call_deltas cascade');
     await apply([{ op: 'insert', who: 0, line: 0, at: 10 }, { op: 'end', call: 0, state: 'completed', oneStatement: false }]);
-    expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(4); // one cell per level
+    expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(5); // one cell per level
     const c = await pool.connect();
     try {
       await c.query('begin');
@@ -243,6 +246,42 @@ describe('rollups', () => {
       await old.pool.query('select report_fold()');
       const after = await old.pool.query(`select sum(o_atendida)::int as n, sum(o_completada)::int as c from report_call_days`);
       expect(after.rows[0]).toEqual({ n: 4, c: 0 });
+    } finally {
+      await old.drop();
+    }
+  });
+
+  it('migration 012 on a database in service adds the month rows by municipality and the census years, equal to a recomputation', async () => {
+    const old = await emptyDatabase();
+    try {
+      const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../store/migrations');
+      const files = (await readdir(dir)).filter((f) => /^\d{3}_/.test(f)).sort();
+      const run = async (file: string) => old.pool.query(await readFile(path.join(dir, file), 'utf8'));
+      for (const file of files.filter((f) => f < '012')) await run(file);
+      const c = await centre(old.pool, '28', 'Getafe', 'Ayuntamiento de Getafe');
+      const a = await usuaria(old.pool, { province: '28', municipality: 'Getafe', centreId: c, altaOn: '2024-05-10' });
+      await usuaria(old.pool, { province: '28', municipality: 'Getafe', centreId: c, altaOn: '2025-02-01', baja: { on: '2026-01-20', cause: 'voluntaria' } });
+      const insert = (id: string, at: string, outcome: string) => old.pool.query(`insert into call_attempts (direction, line, kind, provider,
+        provider_call_id, usuaria_id, started_at, answered_at, ended_at, outcome) values ('inbound', 'general', 'A', 'sip', $1, $2, $3,
+        $3::timestamptz + interval '9 seconds', $3::timestamptz + interval '2 minutes', $4)`, [id, a.usuariaId, at, outcome]);
+      await insert('f1', '2026-01-05T10:00:00Z', 'completed');
+      await insert('f2', '2026-01-28T10:00:00Z', 'completed');
+      await old.pool.query('select report_fold()');
+      await insert('p1', '2026-02-03T10:00:00Z', 'completed'); // still pending when 012 runs: reaches level 4 with the next fold
+      await run(files.find((f) => f.startsWith('012'))!);
+      const month = await old.pool.query(`select day, municipality, calls, answered from report_call_days where geo_level = 4 order by day`);
+      expect(month.rows.map((r) => [r.day, r.municipality, r.calls, r.answered])).toEqual([['2026-01-01', 'Getafe', 2, 2]]);
+      const hist = await old.pool.query(`select offered, ans_hist[9] as nine from report_answer_days where geo_level = 4`);
+      expect(hist.rows).toEqual([{ offered: 2, nine: 2 }]);
+      await old.pool.query('select report_fold()');
+      for (const [table, fresh] of [['report_call_days', 'report_call_days_recomputed'], ['report_answer_days', 'report_answer_days_recomputed'],
+        ['report_occasion_days', 'report_occasion_days_recomputed'], ['report_census_days', 'report_census_recomputed']]) {
+        const diff = await old.pool.query(`select (select count(*) from (select * from ${table} except all select * from ${fresh}()) d)::int
+          + (select count(*) from (select * from ${fresh}() except all select * from ${table}) d)::int as n`);
+        expect(diff.rows[0].n, table).toBe(0);
+      }
+      const years = await old.pool.query(`select day, cause, n from report_census_days where geo_level = 7 order by day, cause`);
+      expect(years.rows.map((r) => [r.day, r.cause, r.n])).toEqual([['2024-01-01', '', 1], ['2025-01-01', '', 1], ['2026-01-01', 'voluntaria', 1]]);
     } finally {
       await old.drop();
     }

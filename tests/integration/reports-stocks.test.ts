@@ -118,9 +118,10 @@ describe('census and terminal counters', () => {
       expect(read.map((r) => [r.province, r.active, r.never, r.overdue]))
         .toEqual([...byProvince.entries()].map(([p, v]) => [p, v.active, v.never, v.overdue]));
 
-      for (const by of ['none', 'centre'] as const) {
-        const flows = await reportsDirectRepo(pool).censusFlows({ ...f, by });
-        const opening = (await pool.query(OLD_ACTIVE, [f.from])).rows.filter((r) => r.province_code === '28');
+      // the opening: the years before its own, the months of its year, the days of its month
+      for (const [by, from] of [['none', f.from], ['centre', f.from], ['none', '2026-03-10'], ['centre', '2025-12-31']] as const) {
+        const flows = await reportsDirectRepo(pool).censusFlows({ ...f, from, by });
+        const opening = (await pool.query(OLD_ACTIVE, [from])).rows.filter((r) => r.province_code === '28');
         const got = flows.filter((r) => r.what === 'opening');
         if (by === 'centre') expect(got.map((r) => [r.centre_id, r.n]).sort()).toEqual(opening.map((r) => [r.centre_id, r.n]).sort());
         else expect(got.map((r) => r.n)).toEqual(opening.length ? [opening.reduce((a, r) => a + r.n, 0)] : []);

@@ -91,5 +91,9 @@ describe('periods and levels', () => {
     expect(geoLevel({ from: '2026-01-15', to: '2026-12-31', by: 'province', grain: 'month' })).toBe(1); // a part of a month
     expect(geoLevel({ from: '2026-02-01', to: '2026-02-28', province: '28', grain: 'month' })).toBe(3);
     expect(geoLevel({ ...year, by: 'none', grain: 'month' })).toBe(0);
+    expect(geoLevel({ ...year, by: 'municipality', province: '28', grain: 'month' })).toBe(4); // the municipality-month rollup
+    expect(geoLevel({ ...year, by: 'none', centreId: 'c', grain: 'month' })).toBe(4);
+    expect(geoLevel({ ...year, by: 'centre', grain: 'day' })).toBe(2);
+    expect(geoLevel({ from: '2026-01-01', to: '2026-12-07', by: 'municipality', grain: 'month' })).toBe(2); // read in month parts
   });
 });

@@ -1,0 +1,109 @@
+-- Managers' statistics (issue 7, benchmark `reports`): two more grains, so that the dashboard's
+-- default request (twelve months to date, by month) reads a row per month and not a row per day.
+--
+-- 1. The call, answer and occasion rollups (migration 005) get level 4: per province, municipality,
+--    centre and month (day = the 1st), what level 3 is to level 1. A drill-down by municipality or
+--    centre over a year reads 12 rows per cell instead of 365. The fold, the rebuild and the
+--    recomputation all come from one grouping written once in migration 005; that grouping gains
+--    its fifth set here, by rewriting the generated functions' text (each rewrite is checked to
+--    have happened, so a function that no longer has the expected shape fails the migration
+--    instead of being left behind).
+--
+-- 2. The census counters (migration 010) get the same three places per year (levels 6, 7, 8: whole
+--    service, province, municipality and centre; day = 1 January). Active at a date is altas minus
+--    bajas before it: the years before its own, then the months of its year, then the days of its
+--    month. That is a few dozen rows per place, where the monthly rows since the first alta were
+--    a few hundred.
+--
+-- Both are filled from rows already there, under the locks their writers take, so nothing written
+-- meanwhile is lost or counted twice: the rollups' level 4 from the folded level 2 (the deltas not
+-- folded yet reach level 4 with the next fold, as they reach every level), the census years from
+-- the months.
+
+-- ---- 1. rollups by municipality, centre and month --------------------------------------------------
+select pg_advisory_xact_lock(hashtext('atenpro.report_fold'));
+
+create table report_call_days_4 partition of report_call_days for values in (4) with (fillfactor = 70);
+create table report_answer_days_4 partition of report_answer_days for values in (4) with (fillfactor = 60);
+create table report_occasion_days_4 partition of report_occasion_days for values in (4) with (fillfactor = 70);
+
+do $gen$
+declare
+  f text;
+  def text;
+  was text;
+  sets integer;
+begin
+  foreach f in array array['report_call_days_recomputed', 'report_answer_days_recomputed', 'report_occasion_days_recomputed',
+      'report_fold'] loop
+    def := pg_get_functiondef(f::regproc);
+    was := def;
+    -- the level of a grouping set that keeps the municipality and drops the day
+    def := replace(def, 'when grouping(municipality) = 0 then 2', 'when grouping(municipality) = 0 then (case when grouping(day) = 1 then 4 else 2 end)');
+    -- next to each (province_code, month, ...) set, the same with the municipality and the centre
+    def := regexp_replace(def, '\(province_code, month, ([a-z_, ]+)\)\)',
+      '(province_code, month, \1), (province_code, municipality, centre_id, month, \1))', 'g');
+    sets := (length(def) - length(replace(def, 'centre_id, month,', ''))) / length('centre_id, month,');
+    if sets <> (case when f = 'report_fold' then 3 else 1 end) or position('then 4 else 2' in def) = 0 then
+      raise exception 'migration 012: % does not have the shape migration 005 generated', f;
+    end if;
+    execute def;
+  end loop;
+end $gen$;
+
+-- the element-wise sum of histograms
+create aggregate report_hist_total(integer[]) (sfunc = report_hist_plus, stype = integer[],
+  initcond = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}');
+
+insert into report_call_days
+select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, direction, line, kind, sum(calls), sum(answered),
+  sum(outside_window), sum(o_atendida), sum(o_sin_voz), sum(o_colgada), sum(o_equivocada), sum(o_prueba), sum(o_no_es_ella),
+  sum(o_contestador), sum(o_completada), sum(o_no_contesta), sum(o_ocupado), sum(o_fallida)
+from report_call_days where geo_level = 2 group by 2, 3, 4, 5, 6, 7, 8;
+insert into report_answer_days
+select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, line, kind, sum(offered), sum(answered),
+  report_hist_total(ans_hist)
+from report_answer_days where geo_level = 2 group by 2, 3, 4, 5, 6, 7;
+insert into report_occasion_days
+select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, kind, sum(planned), sum(open), sum(contact),
+  sum(failed), sum(cancelled), sum(on_time)
+from report_occasion_days where geo_level = 2 group by 2, 3, 4, 5, 6;
+
+-- ---- 2. census by year -------------------------------------------------------------------------
+lock table report_census_days in share row exclusive mode;
+
+-- Level -> (place, grain): 0, 1, 2 whole service, province, municipality and centre by day; 4, 3, 5
+-- the same by month; 6, 7, 8 by year.
+create function report_census_cells(p_province text, p_municipality text, p_centre uuid, p_day date)
+  returns table (geo_level smallint, province_code text, day date, municipality text, centre_id uuid)
+  language sql immutable parallel safe as $$
+  select l.level::smallint, case when l.place = 0 then '' else p_province end,
+    case l.grain when 'day' then p_day else date_trunc(l.grain, p_day::timestamp)::date end,
+    case when l.place = 2 then p_municipality else '' end, case when l.place = 2 then p_centre else report_no_centre() end
+  from (values (0, 0, 'day'), (1, 1, 'day'), (2, 2, 'day'), (3, 1, 'month'), (4, 0, 'month'), (5, 2, 'month'),
+    (6, 0, 'year'), (7, 1, 'year'), (8, 2, 'year')) l(level, place, grain) $$;
+
+create or replace function report_census_add(province text, municipality text, centre uuid, day date, cause text, n integer) returns void
+  language sql as $$
+  insert into report_census_days as t (geo_level, province_code, day, municipality, centre_id, cause, n)
+  select c.geo_level, c.province_code, c.day, c.municipality, c.centre_id, cause, n
+  from report_census_cells(province, municipality, centre, day) c
+  on conflict (geo_level, province_code, day, municipality, centre_id, cause) do update set n = t.n + excluded.n $$;
+
+create or replace function report_census_recomputed() returns setof report_census_days language sql stable as $$
+  with e as (
+    select u.province_code::text as province_code, u.municipality, e.centre_id, e.alta_on as day, '' as cause
+    from expedientes e join usuarias u on u.id = e.usuaria_id
+    where e.alta_on is not null and not coalesce(e.baja_on < e.alta_on, false)
+    union all
+    select u.province_code, u.municipality, e.centre_id, e.baja_on, coalesce(e.baja_cause, '-')
+    from expedientes e join usuarias u on u.id = e.usuaria_id
+    where e.alta_on is not null and e.baja_on >= e.alta_on)
+  select c.geo_level, c.province_code, c.day, c.municipality, c.centre_id, e.cause, count(*)::int
+  from e cross join lateral report_census_cells(e.province_code, e.municipality, e.centre_id, e.day) c
+  group by 1, 2, 3, 4, 5, 6 $$;
+
+insert into report_census_days (geo_level, province_code, day, municipality, centre_id, cause, n)
+select case geo_level when 4 then 6 when 3 then 7 else 8 end, province_code, date_trunc('year', day)::date, municipality, centre_id,
+  cause, sum(n)
+from report_census_days where geo_level in (3, 4, 5) group by 1, 2, 3, 4, 5, 6 having sum(n) <> 0;
