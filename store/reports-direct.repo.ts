@@ -1,5 +1,5 @@
 import type { Queryable } from './db.ts';
-import { named, placeLevel, rangeRead, settledAfterTo, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
+import { atLevel, named, placeLevel, rangeRead, settledAfterTo, type GeoBy, type GeoRow, type ReportFilter } from './reports.repo.ts';
 
 /**
  * Figures read from their own counters (census, self-tests: migration 010; incidents: 011) or from
@@ -79,7 +79,7 @@ export function reportsDirectRepo(db: Queryable) {
       const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`, `${f.from.slice(0, 5)}01-01`];
       const where = placeWhere(f, PLAIN, values);
       const g = geo(f.by, PLAIN);
-      const counters = (lvl: number, cond: string) => `from report_census_days where geo_level = ${lvl} and ${cond}${where}`;
+      const counters = (lvl: number, cond: string) => `from report_census_days where ${atLevel(lvl, daily === 0)} and ${cond}${where}`;
       const flow = `select case when cause = '' then 'alta' else 'baja' end as what, day, cause, province_code, municipality, centre_id, n `;
       const inRange = countersInRange(f, values, 'report_census_days', (lvl, cond) => `${flow}${counters(lvl, cond)}`);
       const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
@@ -111,7 +111,7 @@ export function reportsDirectRepo(db: Queryable) {
       const values: unknown[] = [f.grain, f.from, f.to];
       const where = placeWhere(f, COUNTED, values);
       const source = countersInRange(f, values, 'report_incident_days', (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
-        from report_incident_days where geo_level = ${lvl} and kind <> 'tecnica' and ${cond}${where}`);
+        from report_incident_days where ${atLevel(lvl, placeLevel(f) === 0)} and kind <> 'tecnica' and ${cond}${where}`);
       const g = geo(f.by, COUNTED);
       const text = `select to_char(date_trunc($1, c.day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, c.kind,
           nullif(c.level, 0)::int as level, sum(c.n)::int as n

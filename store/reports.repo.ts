@@ -47,6 +47,14 @@ function wholeMonths(from: string | undefined, to: string | undefined): boolean 
   return next.getUTCDate() === 1;
 }
 
+/**
+ * A level's rows: `geo_level = N`, and for a whole-service level its province too (always ''), so
+ * that the (geo_level, province_code, day) key is read as a day range and planned as one.
+ */
+export function atLevel(level: number, wholeService: boolean): string {
+  return `geo_level = ${level}${wholeService ? ` and province_code = ''` : ''}`;
+}
+
 /** The rollups' "no centre" (migration 005, report_no_centre()): every key column there is not null. */
 export const NO_CENTRE = '00000000-0000-0000-0000-000000000000';
 
@@ -118,7 +126,7 @@ export function rollupRead(table: RollupTable, level: Level, cond: string): stri
     local ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
   const names = [...key, ...r.columns];
   const group = ` group by ${[...pendingKey.slice(1).map((_, i) => i + 2), r.group].join(', ')}`;
-  return `select ${names.join(', ')} from ${table} where geo_level = ${level} and ${cond}
+  return `select ${names.join(', ')} from ${table} where ${atLevel(level, level === 0)} and ${cond}
     union all select ${names.join(', ')} from (select ${[...pendingKey, ...r.pending].map((e, i) => `${e} as ${names[i]}`).join(', ')}
     from ${r.from}${group}) d where ${cond}`;
 }
@@ -183,7 +191,7 @@ export function rangeRead(f: Pick<ReportFilter, 'from' | 'to'>, values: unknown[
 /** Nothing dated after $3 in its month in `table`'s whole-service daily rows (and in `deltas`, not folded yet). */
 export function settledAfterTo(table: string, deltas?: string): string {
   const after = `day > $3::date and day < (date_trunc('month', $3::date) + interval '1 month')::date`;
-  return `(not exists (select 1 from ${table} where geo_level = 0 and ${after})${deltas ? ` and not exists (select 1 from ${deltas} where ${after})` : ''})`;
+  return `(not exists (select 1 from ${table} where ${atLevel(0, true)} and ${after})${deltas ? ` and not exists (select 1 from ${deltas} where ${after})` : ''})`;
 }
 
 /**
@@ -192,9 +200,11 @@ export function settledAfterTo(table: string, deltas?: string): string {
  * range is read in its month parts (monthParts): the whole months from the rollup by month (level
  * 3 for provinces, 4 for municipalities and centres), the days at its edges from the daily one (1,
  * 2): a year is 12 rows per cell, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
+ * `opts.rows`: the rows in that order, one per rollup row, not grouped (`measures` are then plain
+ * columns); the caller adds up the consecutive rows of a cell.
  */
 export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
-  opts: { where?: string; group?: string[]; param?: unknown } = {}): Built {
+  opts: { where?: string; group?: string[]; param?: unknown; rows?: boolean } = {}): Built {
   const level = geoLevel(f);
   // the level is written into the text (it is one of five numbers, never the caller's): each shape
   // is planned for its own partition, also once the statement has a generic plan
@@ -215,7 +225,7 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
   const period = 'date_trunc($1, day::timestamp)';
   const text = `select to_char(${period}, 'YYYY-MM-DD') as period, ${GEO_SELECT[f.by]}${extra}, ${measures}
     from ${source}
-    group by ${period}${GEO_GROUP[f.by]}${extra} order by ${period}${GEO_GROUP[f.by]}${extra}`;
+    ${opts.rows ? '' : `group by ${period}${GEO_GROUP[f.by]}${extra} `}order by ${period}${GEO_GROUP[f.by]}${extra}`;
   return named(`reports.${table}`, text, values);
 }
 
@@ -236,7 +246,16 @@ export interface OccasionCellRow extends GeoRow {
 export interface OutboundCellRow extends GeoRow { kind: string; calls: number; contacts: number; outside_window: number }
 
 const sumInt = (c: string) => `sum(${c})::int as ${c}`;
-const HIST_SUM = `array[${Array.from({ length: HIST_BUCKETS }, (_, i) => `coalesce(sum(ans_hist[${i + 1}]), 0)::int`).join(', ')}] as hist`;
+const HIST_SUM = `array[${Array.from({ length: HIST_BUCKETS }, (_, i) => `coalesce(sum(ans_hist[${i + 1}]), 0)::int`).join(', ')}]`;
+
+/**
+ * Adds a histogram sent as PostgreSQL's binary form of an integer array (array_send: a 20-byte
+ * header, then per element its length and its big-endian value) into `into`, bucket by bucket.
+ */
+export function histAdd(into: number[], sent: Buffer): void {
+  if (sent.length !== 20 + into.length * 8) throw new Error(`histogram of ${sent.length} bytes, expected ${into.length} buckets`);
+  for (let i = 0, at = 24; i < into.length; i++, at += 8) into[i]! += sent.readInt32BE(at);
+}
 
 export function reportsRepo(db: Queryable) {
   return {
@@ -248,9 +267,29 @@ export function reportsRepo(db: Queryable) {
     },
     /** Inbound calls on the lines an operator answers (A, C), with their answer-time histogram. */
     async answerTimes(f: ReportFilter): Promise<AnswerCellRow[]> {
-      const { rows } = await db.query<AnswerCellRow>(rollupQuery('report_answer_days', `sum(offered)::int as calls, ${sumInt('answered')}, ${HIST_SUM}`, f,
-        { where: `kind in ('A', 'C')`, group: ['kind'] }));
-      return rows;
+      // A cell read by month below the whole service, or by day, is mostly one rollup row: then the
+      // rows come as they are and are added up here, because summing 85 buckets per cell in SQL (85
+      // aggregates, or array_agg's memory per group) cost PostgreSQL several times the read itself.
+      // Otherwise (the whole service by month or week: 7 to 31 days per cell) PostgreSQL adds them up.
+      // Either way the histogram comes in PostgreSQL's binary form (histAdd): writing 85 numbers per row
+      // as text, and the driver's parsing them back, cost more than the query.
+      const rowsOnly = f.grain === 'day' || (f.grain === 'month' && placeLevel(f) > 0);
+      const { rows } = await db.query<Omit<AnswerCellRow, 'hist'> & { hist: Buffer }>(rollupQuery('report_answer_days', rowsOnly
+        ? 'offered as calls, answered, array_send(ans_hist) as hist'
+        : `sum(offered)::int as calls, ${sumInt('answered')}, array_send(${HIST_SUM}) as hist`,
+      f, { where: `kind in ('A', 'C')`, group: ['kind'], rows: rowsOnly }));
+      const cells: AnswerCellRow[] = [];
+      let last: AnswerCellRow | undefined;
+      for (const r of rows) {
+        if (!last || last.period !== r.period || last.province !== r.province || last.municipality !== r.municipality
+          || last.centre_id !== r.centre_id || last.kind !== r.kind) {
+          cells.push((last = { ...r, calls: 0, answered: 0, hist: new Array<number>(HIST_BUCKETS).fill(0) }));
+        }
+        last.calls += r.calls;
+        last.answered += r.answered;
+        histAdd(last.hist, r.hist);
+      }
+      return cells;
     },
     /** Outbound attempts (B follow-ups, D control calls): placed, reached, and placed outside her window. */
     async outbound(f: ReportFilter): Promise<OutboundCellRow[]> {

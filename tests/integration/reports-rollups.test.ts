@@ -163,7 +163,7 @@ async function monthsEqualDays(): Promise<void> {
   const ranges = [{ from: '2026-01-01', to: '2026-03-30' }, { from: '2026-01-10', to: '2026-04-15' }, { from: '2026-03-01', to: '2026-03-30' },
     { from: '2026-01-01', to: '2026-02-28' }];
   for (const range of ranges) {
-    for (const by of ['province', 'municipality', 'centre'] as const) {
+    for (const by of ['none', 'province', 'municipality', 'centre'] as const) {
       for (const read of [repo.calls, repo.answerTimes, (f: ReportFilter) => repo.occasions(f, ['followup', 'post_emergency'])]) {
         const f = { ...range, by };
         expect(byMonth(await read({ ...f, grain: 'month' })), JSON.stringify(f)).toEqual(byMonth(await read({ ...f, grain: 'day' })));
