@@ -156,8 +156,9 @@ export function reportsDirectRepo(db: Queryable) {
      * self-test (or, never having made one, their coming into service) is older than their period.
      */
     async selftest(f: ReportFilter, now: Date, defaultHours: number): Promise<SelftestRow[]> {
-      // the counters and the mirror of counted terminals (migration 010): active and never-tested per
-      // place and model; the overdue ones a range of terminals_report_selftest_due per model
+      // the counters and the mirror of counted terminals (migrations 010, 012): active and never-tested
+      // per place and model; the overdue ones, per model, a range of report_terminals_due (model, clock)
+      // that carries their place
       const values: unknown[] = [now, defaultHours];
       const where = placeWhere(f, PLAIN, values);
       const g = geo(f.by, PLAIN);
@@ -169,7 +170,8 @@ export function reportsDirectRepo(db: Queryable) {
         cells as (select '' as period, ${g.select}, sum(active)::int as active, sum(never)::int as never
           from report_terminal_cells where model in (select model from m)${where} group by 1${g.group} having sum(active) > 0),
         late as (select '' as period, ${r.select}, count(*)::int as overdue
-          from report_terminals_overdue($1::timestamptz, $2::int) o join report_terminals r on r.terminal_id = o.terminal_id
+          from m cross join lateral (select x.province_code, x.municipality, x.centre_id from report_terminals x
+            where x.model = m.model and x.last_at < $1::timestamptz - make_interval(hours => m.hours)) r
           where true${placeWhere(f, MIRROR, values)} group by 1${r.group})
         select c.period, c.province, c.municipality, c.centre_id, c.active, c.never, coalesce(l.overdue, 0)::int as overdue
         from cells c left join late l on l.province = c.province and l.municipality = c.municipality

@@ -34,7 +34,7 @@ type Op =
   | { op: 'move'; who: number; place: number }
   | { op: 'recentre'; who: number; centre: number }
   | { op: 'terminal'; who: number; tested: boolean }
-  | { op: 'terminalState'; who: number; what: 'lost' | 'active' | 'tested' | 'model' };
+  | { op: 'terminalState'; who: number; what: 'lost' | 'active' | 'tested' | 'retested' | 'model' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('alta' as const), place: fc.nat({ max: 3 }), centre: fc.nat({ max: 1 }), day: fc.nat({ max: 6 }) }),
@@ -43,7 +43,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('move' as const), who: fc.nat(), place: fc.nat({ max: 3 }) }),
   fc.record({ op: fc.constant('recentre' as const), who: fc.nat(), centre: fc.nat({ max: 1 }) }),
   fc.record({ op: fc.constant('terminal' as const), who: fc.nat(), tested: fc.boolean() }),
-  fc.record({ op: fc.constant('terminalState' as const), who: fc.nat(), what: fc.constantFrom('lost' as const, 'active' as const, 'tested' as const, 'model' as const) }),
+  fc.record({ op: fc.constant('terminalState' as const), who: fc.nat(), what: fc.constantFrom('lost' as const, 'active' as const, 'tested' as const, 'retested' as const, 'model' as const) }),
 );
 
 async function apply(ops: Op[]): Promise<void> {
@@ -71,8 +71,9 @@ async function apply(ops: Op[]): Promise<void> {
       await pool.query(`update terminals set status = 'returned' where usuaria_id = $1 and status = 'active'`, [who.id]);
       await terminal(pool, who.id, o.tested ? '2026-03-30T08:00:00Z' : null, '2026-03-01T08:00:00Z');
     } else {
+      // retested: a later self-test, not her first (only the self-test clock moves)
       const set = { lost: `status = 'lost'`, active: `status = 'active'`, tested: `last_selftest_at = '2026-03-31T07:00:00Z'`,
-        model: `model = 'twig-one'` }[o.what];
+        retested: `last_selftest_at = coalesce(last_selftest_at, '2026-03-29T00:00:00Z') + interval '13 hours'`, model: `model = 'twig-one'` }[o.what];
       // one active terminal per number: only her latest comes back
       await pool.query(`update terminals set ${set} where id = (select id from terminals where usuaria_id = $1 order by created_at desc limit 1)`,
         [who.id]);
@@ -139,6 +140,22 @@ describe('census and terminal counters', () => {
         expect([...flows.entries()].filter(([, n]) => n !== 0).sort(), JSON.stringify(range)).toEqual(direct.map((r) => [r.k, r.n]).sort());
       }
     }), { numRuns: 30 });
+  });
+
+  it('each self-test moves the terminal out of the overdue ones, its first and every later one', async () => {
+    await pool.query('truncate terminals, expedientes, agenda_policies, usuarias, report_census_days, report_terminals, report_terminal_cells cascade');
+    const u = await usuaria(pool, { province: '45', municipality: 'Toledo', centreId: centres[0]!, altaOn: '2026-02-01' });
+    await terminal(pool, u.usuariaId, null, '2026-03-01T08:00:00Z');
+    const overdue = async (now: string) => (await reportsDirectRepo(pool).selftest({ from: '2026-03-01', to: '2026-03-31', grain: 'month',
+      by: 'none' }, new Date(now), 24)).map((r) => [r.active, r.never, r.overdue]);
+    expect(await overdue('2026-03-02T09:00:00Z')).toEqual([[1, 1, 1]]); // in service for 25 hours, never tested
+    const selftest = (at: string) => pool.query('update terminals set last_selftest_at = $2 where usuaria_id = $1', [u.usuariaId, at]);
+    await selftest('2026-03-02T08:30:00Z');
+    expect(await overdue('2026-03-02T09:00:00Z')).toEqual([[1, 0, 0]]);
+    expect(await overdue('2026-03-03T09:00:00Z')).toEqual([[1, 0, 1]]);
+    await selftest('2026-03-03T08:45:00Z'); // not her first: only the clock moves
+    expect(await overdue('2026-03-03T09:00:00Z')).toEqual([[1, 0, 0]]);
+    expect(await sorted('select * from report_terminals')).toEqual(await sorted('select * from report_terminals_counted(null)'));
   });
 
   it('a bulk load with the triggers deferred is made whole by report_rebuild_stocks', async () => {
