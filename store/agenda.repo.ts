@@ -19,7 +19,11 @@ export const toAgendaItem = (r: ItemRow): AgendaItem => ({
   callAttemptId: r.call_attempt_id, outcome: r.outcome, incidentId: r.incident_id,
 });
 
-/** What planning needs to know of one usuaria, in one query. */
+/**
+ * What planning needs to know of one usuaria, in one query. Her absences are all of them (a few in
+ * her whole service): planning asks whether a given date falls in one, on the service's clock, so
+ * none is left out by the database's own date.
+ */
 export interface PlanningFacts {
   usuariaId: string; expedienteStatus: string | null; altaOn: string | null; lastCommunicationAt: Date | null;
   frequency: 'quincenal' | 'mensual' | null; weekdays: number[] | null; windowFrom: string | null; windowTo: string | null;
@@ -34,7 +38,7 @@ const FACTS = `select u.id as "usuariaId", e.status as "expedienteStatus", e.alt
     u.last_communication_at as "lastCommunicationAt", p.frequency, p.weekdays, to_char(p.window_from, 'HH24:MI') as "windowFrom",
     to_char(p.window_to, 'HH24:MI') as "windowTo", p.zone, p.retries,
     coalesce((select json_agg(json_build_object('startsOn', a.starts_on, 'endsOn', a.ends_on)) from agenda_absences a
-      where a.usuaria_id = u.id and a.ends_on >= current_date - 1), '[]') as absences,
+      where a.usuaria_id = u.id), '[]') as absences,
     (select t.msisdn from terminals t where t.usuaria_id = u.id and t.status = 'active') as msisdn
   from usuarias u
   left join expedientes e on e.usuaria_id = u.id and e.status <> 'baja'
