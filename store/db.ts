@@ -9,14 +9,15 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // No parallel query (a startup option of each connection): every statement of this service reads
+  // a few thousand rows at most (calls by key, rollups by level and day), and starting parallel
+  // workers costs more than that (10-40 ms measured on a 2-core machine, for a dashboard read of
+  // 2 ms) and takes the cores the calls need. Behind PgBouncer, list `options` in its
+  // ignore_startup_parameters and set this on the role instead.
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000,
+    options: '-c max_parallel_workers_per_gather=0' });
   // an idle client cut by the server (restart, failover) must not crash the process: the next query reconnects
   pool.on('error', () => undefined);
-  // No parallel query: every statement of this service reads a few thousand rows at most (calls by
-  // key, rollups by level and day), and starting parallel workers costs more than that (10-40 ms
-  // measured on a 2-core machine, for a dashboard read of 2 ms) and takes the cores the calls need.
-  // Queued on the new client before anything the pool hands it out for.
-  pool.on('connect', (client) => { client.query('set max_parallel_workers_per_gather = 0').catch(() => undefined); });
   return pool;
 }
 
