@@ -22,8 +22,9 @@
  * province=<INE code>, municipality=<name>, centre=<uuid>, grain=day|week|month (default month;
  * weeks start on Monday), by=none|province|municipality|centre (default none; the drill-down).
  * by=municipality and by=centre need a province (or municipality, or centre) filter: 400 without.
- * Whole months (from = the 1st, to = a month's last day) with grain=month are read from a
- * province-by-month rollup: the cheapest national table by province.
+ * By month, whole months are read from the rollups by month (per province, and per municipality and
+ * centre: migrations 005, 012), and a range that stops inside a month reads that month from its
+ * monthly row when nothing in it is dated after the range's end (the default: twelve months to date).
  * Every row carries period, province, provinceName, municipality, centreId, centreName; the
  * rest of its fields are in each figure's TypeBox schema (reports/<figure>.ts). Snapshot figures
  * (contact-loss, selftest-overdue) are taken at the moment of the request and ignore from/to.

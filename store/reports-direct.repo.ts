@@ -84,11 +84,12 @@ export function reportsDirectRepo(db: Queryable) {
       const inRange = countersInRange(f, values, 'report_census_days', (lvl, cond) => `${flow}${counters(lvl, cond)}`);
       const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
           case when cause = '' then n else -n end as n`;
-      const period = (col: string) => `to_char(date_trunc($1, ${col}::timestamp), 'YYYY-MM-DD')`;
+      // a period is its first day, a date (read as YYYY-MM-DD: store/db.ts), without formatting each row
+      const period = (col: string) => `date_trunc($1, ${col}::timestamp)::date`;
       const irregular = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
           from expedientes e join usuarias u on u.id = e.usuaria_id
           where e.baja_on < e.alta_on and e.baja_on <= $3::date${placeWhere(f, HER, values)})
-        select 'opening' as what, null as period, null as cause, ${g.select}, count(*)::int as n from e
+        select 'opening' as what, null::date as period, null as cause, ${g.select}, count(*)::int as n from e
           where alta_on < $2::date and (baja_on is null or baja_on >= $2::date) group by 1${g.group}
         union all
         select 'alta', ${period('alta_on')}, null, ${g.select}, count(*)::int from e where alta_on between $2::date and $3::date group by 2${g.group}
@@ -99,7 +100,7 @@ export function reportsDirectRepo(db: Queryable) {
           union all ${opening} ${counters(monthly, 'day >= $5::date and day < $4::date')}
           union all ${opening} ${counters(daily, 'day >= $4::date and day < $2::date')}
           union all ${inRange})
-        select what, case when what = 'opening' then null else to_char(date_trunc($1, day::timestamp), 'YYYY-MM-DD') end as period,
+        select what, ${period('day')} as period,
           case when cause in ('', '-') then null else cause end as cause, ${g.select}, sum(n)::int as n
         from c group by what, 2, c.cause${g.group} having sum(n) <> 0
         union all (${irregular})`;
@@ -113,7 +114,7 @@ export function reportsDirectRepo(db: Queryable) {
       const source = countersInRange(f, values, 'report_incident_days', (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
         from report_incident_days where ${atLevel(lvl, placeLevel(f) === 0)} and kind <> 'tecnica' and ${cond}${where}`);
       const g = geo(f.by, COUNTED);
-      const text = `select to_char(date_trunc($1, c.day::timestamp), 'YYYY-MM-DD') as period, ${g.select}, c.kind,
+      const text = `select date_trunc($1, c.day::timestamp)::date as period, ${g.select}, c.kind,
           nullif(c.level, 0)::int as level, sum(c.n)::int as n
         from (${source}) c
         group by 1${g.group}, c.kind, c.level having sum(c.n) <> 0 order by 1${g.group}, c.kind, c.level`;
