@@ -3,7 +3,7 @@ import { figureCsv, suppress, toCsv } from '../../reports/csv.ts';
 import type { Column } from '../../reports/figure.ts';
 import { monthRange, periods, truncate } from '../../reports/filters.ts';
 import { quantile, shareWithin, upperBound } from '../../reports/histogram.ts';
-import { geoLevel, HIST_BUCKETS, monthParts, wholeMonthsWithin } from '../../store/reports.repo.ts';
+import { geoLevel, HIST_BUCKETS, histAdd, monthParts, wholeMonthsWithin } from '../../store/reports.repo.ts';
 
 const hist = (answers: Record<number, number>) => {
   const h = new Array<number>(HIST_BUCKETS).fill(0);
@@ -77,6 +77,20 @@ describe('periods and levels', () => {
     expect(monthParts('2026-02-20', '2026-03-15')).toEqual([days('2026-02-20', '2026-02-28'), months('2026-03-01', '2026-03-01', 'settled'),
       days('2026-03-01', '2026-03-15', 'unsettled')]);
     expect(monthParts('2026-03-05', '2026-03-20')).toEqual([days('2026-03-05', '2026-03-20')]);
+  });
+
+  it("adds a histogram sent in PostgreSQL's binary array form, bucket by bucket, and refuses one of another length", () => {
+    // array_send of int[3] {5, 0, -2}: dimensions, flags, element type (int4), length and lower bound, then length + value per element
+    const sent = (values: number[]) => {
+      const b = Buffer.alloc(20 + values.length * 8);
+      b.writeInt32BE(1, 0); b.writeInt32BE(0, 4); b.writeInt32BE(23, 8); b.writeInt32BE(values.length, 12); b.writeInt32BE(1, 16);
+      values.forEach((v, i) => { b.writeInt32BE(4, 20 + i * 8); b.writeInt32BE(v, 24 + i * 8); });
+      return b;
+    };
+    const into = [1, 1, 1];
+    histAdd(into, sent([5, 0, -2]));
+    expect(into).toEqual([6, 1, -1]);
+    expect(() => histAdd(into, sent([5, 0]))).toThrow(/expected 3 buckets/);
   });
 
   it('reads the coarsest rollup level the filters allow', () => {
