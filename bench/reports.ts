@@ -10,6 +10,7 @@
  * those deltas are still pending (a read adds them to the rollups: migration 005).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { constants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { DateTime } from 'luxon';
 import { newToken, tokenHash } from '../access/secrets.ts';
@@ -72,6 +73,35 @@ async function timed(app: FastifyInstance, url: string, token: string): Promise<
 }
 
 /** p50/p99 of every request and of its floor, alternating which goes first. */
+/**
+ * V8's collections during the measurement (perf_hooks 'gc' entries): how many major ones, their
+ * longest pause and all pauses in total, and how many samples of each side a pause of 2 ms or more
+ * fell into. A p99 over 200 samples is their second slowest: these say how much of it is the
+ * collector's, which pauses every request of the process alike.
+ */
+function watchGc() {
+  const pauses: { start: number; ms: number; major: boolean }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      pauses.push({ start: e.startTime, ms: e.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async figures(spans: Record<'real' | 'floor', [number, number][]>): Promise<Figures> {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // entries are delivered after the fact
+      observer.disconnect();
+      const long = pauses.filter((p) => p.ms >= 2);
+      const hit = (side: [number, number][]) => side.filter(([a, b]) => long.some((p) => p.start < b && p.start + p.ms > a)).length;
+      const major = pauses.filter((p) => p.major);
+      return { gc_major_count: major.length, gc_major_pause_max_ms: round(Math.max(0, ...major.map((p) => p.ms))),
+        gc_pause_total_ms: round(pauses.reduce((a, p) => a + p.ms, 0)), gc_hit_real_samples_count: hit(spans.real),
+        gc_hit_floor_samples_count: hit(spans.floor) };
+    },
+  };
+}
+
 async function measureRequests(app: FastifyInstance, pool: Pool, token: string, reqs: Request[], reps: number): Promise<Figures> {
   await pool.query('create table if not exists bench_precomputed (key text primary key, body text not null)');
   for (const r of reqs) {
@@ -80,15 +110,22 @@ async function measureRequests(app: FastifyInstance, pool: Pool, token: string, 
   }
   await pool.query('analyze bench_precomputed');
   const samples = new Map(reqs.map((r) => [r.key, { real: [] as number[], floor: [] as number[] }]));
+  const gc = watchGc();
+  const spans = { real: [] as [number, number][], floor: [] as [number, number][] };
   for (let i = 0; i < reps + 2; i++) {
     for (const r of reqs) {
       const s = samples.get(r.key)!;
-      const real = () => timed(app, r.url, token).then((x) => i >= 2 && s.real.push(x.ms));
-      const floor = () => timed(app, `/api/bench/precomputed/${r.key}`, token).then((x) => i >= 2 && s.floor.push(x.ms));
+      const run = async (side: 'real' | 'floor', url: string) => {
+        const at = performance.now();
+        const { ms } = await timed(app, url, token);
+        if (i >= 2) { s[side].push(ms); spans[side].push([at, at + ms]); }
+      };
+      const real = () => run('real', r.url);
+      const floor = () => run('floor', `/api/bench/precomputed/${r.key}`);
       if (i % 2) { await real(); await floor(); } else { await floor(); await real(); }
     }
   }
-  const figures: Figures = {};
+  const figures: Figures = await gc.figures(spans);
   let worst = 0;
   let worstRatio = 0;
   for (const [key, s] of samples) {
