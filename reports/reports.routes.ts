@@ -32,7 +32,7 @@ const tags = ['reports'];
 const Month = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
 const Envelope = (row: TSchema) => Type.Object({
   figure: Type.String(), title: Type.String(), generatedAt: Type.String({ description: 'ISO instant' }),
-  level: Type.Integer({ description: 'rollup level read: 0 whole service, 1 province, 2 municipality and centre, 3 province by month, 4 municipality and centre by month' }),
+  level: Type.Integer({ description: 'rollup level read: 0 whole service, 1 province, 2 municipality and centre, 3 province by month, 4 municipality and centre by month, 5 whole service by month' }),
   filters: FilterQuery, rows: Type.Array(row),
 });
 const SummaryOut = Type.Object({ month: Type.String(), province: Type.Union([Type.String(), Type.Null()]),

@@ -21,7 +21,9 @@ export interface GeoKey { period: string; province: string; municipality: string
 
 export const HIST_BUCKETS = 85;
 
-export type Level = 0 | 1 | 2 | 3 | 4;
+export type Level = 0 | 1 | 2 | 3 | 4 | 5;
+/** The rollup level by month of each place level (migrations 005, 012). */
+const MONTHLY = { 0: 5, 1: 3, 2: 4 } as const;
 
 /** The place a filter reads: 0 the whole service, 1 per province, 2 per province, municipality and centre. */
 export function placeLevel(f: Partial<ReportFilter>): 0 | 1 | 2 {
@@ -31,12 +33,11 @@ export function placeLevel(f: Partial<ReportFilter>): 0 | 1 | 2 {
 
 /**
  * The rollup level a filter reads (migrations 005, 012): its place level, or, when whole months are
- * asked for by month, the same place by month (3 for 1, 4 for 2).
+ * asked for by month, the same place by month (5 for 0, 3 for 1, 4 for 2).
  */
 export function geoLevel(f: Partial<ReportFilter>): Level {
   const place = placeLevel(f);
-  if (place === 0 || f.grain !== 'month' || !wholeMonths(f.from, f.to)) return place;
-  return place === 1 ? 3 : 4;
+  return f.grain === 'month' && wholeMonths(f.from, f.to) ? MONTHLY[place] : place;
 }
 
 /** From the 1st of a month to the last day of a month. */
@@ -121,12 +122,13 @@ export function rollupRead(table: RollupTable, level: Level, cond: string): stri
   const r = ROLLUP[table];
   const key = ['geo_level', 'province_code', 'day', 'municipality', 'centre_id'];
   const local = level === 2 || level === 4;
-  const pendingKey = [`${level}::smallint`, level === 0 ? `''` : 'province_code',
+  const whole = level === 0 || level === 5;
+  const pendingKey = [`${level}::smallint`, whole ? `''` : 'province_code',
     level >= 3 ? `date_trunc('month', day)::date` : 'day', local ? 'municipality' : `''`,
     local ? 'centre_id' : `'${NO_CENTRE}'::uuid`];
   const names = [...key, ...r.columns];
   const group = ` group by ${[...pendingKey.slice(1).map((_, i) => i + 2), r.group].join(', ')}`;
-  return `select ${names.join(', ')} from ${table} where ${atLevel(level, level === 0)} and ${cond}
+  return `select ${names.join(', ')} from ${table} where ${atLevel(level, whole)} and ${cond}
     union all select ${names.join(', ')} from (select ${[...pendingKey, ...r.pending].map((e, i) => `${e} as ${names[i]}`).join(', ')}
     from ${r.from}${group}) d where ${cond}`;
 }
@@ -196,17 +198,17 @@ export function settledAfterTo(table: string, deltas?: string): string {
 
 /**
  * One grouped read of a rollup table. Only the filters present reach the SQL, so each shape gets
- * a plan that uses the (geo_level, province_code, day) key. By month, below the whole service, the
- * range is read in its month parts (monthParts): the whole months from the rollup by month (level
- * 3 for provinces, 4 for municipalities and centres), the days at its edges from the daily one (1,
- * 2): a year is 12 rows per cell, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
+ * a plan that uses the (geo_level, province_code, day) key. By month, the range is read in its
+ * month parts (monthParts): the whole months from the rollup by month (level 5 for the whole
+ * service, 3 for provinces, 4 for municipalities and centres), the days at its edges from the daily
+ * one (0, 1, 2): a year is 12 rows per cell, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
  * `opts.rows`: the rows in that order, one per rollup row, not grouped (`measures` are then plain
  * columns); the caller adds up the consecutive rows of a cell.
  */
 export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
   opts: { where?: string; group?: string[]; param?: unknown; rows?: boolean } = {}): Built {
   const level = geoLevel(f);
-  // the level is written into the text (it is one of five numbers, never the caller's): each shape
+  // the level is written into the text (it is one of six numbers, never the caller's): each shape
   // is planned for its own partition, also once the statement has a generic plan
   const values: unknown[] = [f.grain, f.from, f.to];
   const where: string[] = [];
@@ -216,8 +218,8 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
   if (opts.param !== undefined) values.push(opts.param);
   if (opts.where) where.push(opts.where.replaceAll('$param', `$${values.length}`));
   const and = where.map((w) => ` and ${w}`).join('');
-  const source = (level === 1 || level === 2) && f.grain === 'month'
-    ? `(${rangeRead(f, values, (monthly, cond) => rollupRead(table, monthly ? level + 2 as 3 | 4 : level, `${cond}${and}`),
+  const source = level <= 2 && f.grain === 'month'
+    ? `(${rangeRead(f, values, (monthly, cond) => rollupRead(table, monthly ? MONTHLY[level as 0 | 1 | 2] : level, `${cond}${and}`),
       settledAfterTo(table, ROLLUP[table].deltas))}) r`
     : `(${rollupRead(table, level, `day between $2::date and $3::date${and}`)}) r`;
   const extra = opts.group?.length ? `, ${opts.group.join(', ')}` : '';
@@ -267,13 +269,13 @@ export function reportsRepo(db: Queryable) {
     },
     /** Inbound calls on the lines an operator answers (A, C), with their answer-time histogram. */
     async answerTimes(f: ReportFilter): Promise<AnswerCellRow[]> {
-      // A cell read by month below the whole service, or by day, is mostly one rollup row: then the
+      // A cell read by month (from the monthly rollups) or by day is mostly one rollup row: then the
       // rows come as they are and are added up here, because summing 85 buckets per cell in SQL (85
       // aggregates, or array_agg's memory per group) cost PostgreSQL several times the read itself.
-      // Otherwise (the whole service by month or week: 7 to 31 days per cell) PostgreSQL adds them up.
-      // Either way the histogram comes in PostgreSQL's binary form (histAdd): writing 85 numbers per row
-      // as text, and the driver's parsing them back, cost more than the query.
-      const rowsOnly = f.grain === 'day' || (f.grain === 'month' && placeLevel(f) > 0);
+      // By week (7 days per cell) PostgreSQL adds them up. Either way the histogram comes in
+      // PostgreSQL's binary form (histAdd): writing 85 numbers per row as text, and the driver's
+      // parsing them back, cost more than the query.
+      const rowsOnly = f.grain !== 'week';
       const { rows } = await db.query<Omit<AnswerCellRow, 'hist'> & { hist: Buffer }>(rollupQuery('report_answer_days', rowsOnly
         ? 'offered as calls, answered, array_send(ans_hist) as hist'
         : `sum(offered)::int as calls, ${sumInt('answered')}, array_send(${HIST_SUM}) as hist`,

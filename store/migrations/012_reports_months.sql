@@ -3,10 +3,11 @@
 -- row per day, and the overdue self-tests a range of an index and not the terminals.
 --
 -- 1. The call, answer and occasion rollups (migration 005) get level 4: per province, municipality,
---    centre and month (day = the 1st), what level 3 is to level 1. A drill-down by municipality or
---    centre over a year reads 12 rows per cell instead of 365. The fold, the rebuild and the
+--    centre and month (day = the 1st), what level 3 is to level 1; and level 5: the whole service by
+--    month, the same to level 0. A drill-down by municipality or centre, or the whole service, over a
+--    year reads 12 rows per cell instead of 365. The fold, the rebuild and the
 --    recomputation all come from one grouping written once in migration 005; that grouping gains
---    its fifth set here, by rewriting the generated functions' text (each rewrite is checked to
+--    its fifth and sixth sets here, by rewriting the generated functions' text (each rewrite is checked to
 --    have happened, so a function that no longer has the expected shape fails the migration
 --    instead of being left behind).
 --
@@ -28,16 +29,19 @@
 --    function, go: a self-test now updates one row of the mirror instead of one more index.
 --
 -- Each is filled from rows already there, under the locks their writers take, so nothing written
--- meanwhile is lost or counted twice: the rollups' level 4 from the folded level 2 (the deltas not
--- folded yet reach level 4 with the next fold, as they reach every level), the census years from
+-- meanwhile is lost or counted twice: the rollups' levels 4 and 5 from the folded levels 2 and 0 (the
+-- deltas not folded yet reach them with the next fold, as they reach every level), the census years from
 -- the months, the clocks from the terminals.
 
--- ---- 1. rollups by municipality, centre and month --------------------------------------------------
+-- ---- 1. rollups by month: per municipality and centre, and for the whole service -------------
 select pg_advisory_xact_lock(hashtext('atenpro.report_fold'));
 
 create table report_call_days_4 partition of report_call_days for values in (4) with (fillfactor = 70);
 create table report_answer_days_4 partition of report_answer_days for values in (4) with (fillfactor = 60);
 create table report_occasion_days_4 partition of report_occasion_days for values in (4) with (fillfactor = 70);
+create table report_call_days_5 partition of report_call_days for values in (5) with (fillfactor = 70);
+create table report_answer_days_5 partition of report_answer_days for values in (5) with (fillfactor = 60);
+create table report_occasion_days_5 partition of report_occasion_days for values in (5) with (fillfactor = 70);
 
 do $gen$
 declare
@@ -50,13 +54,15 @@ begin
       'report_fold'] loop
     def := pg_get_functiondef(f::regproc);
     was := def;
-    -- the level of a grouping set that keeps the municipality and drops the day
+    -- the levels of the grouping sets that drop the day: with the municipality 4, without any place 5
+    def := replace(def, 'when grouping(province_code) = 1 then 0', 'when grouping(province_code) = 1 then (case when grouping(day) = 1 then 5 else 0 end)');
     def := replace(def, 'when grouping(municipality) = 0 then 2', 'when grouping(municipality) = 0 then (case when grouping(day) = 1 then 4 else 2 end)');
-    -- next to each (province_code, month, ...) set, the same with the municipality and the centre
+    -- next to each (province_code, month, ...) set, the same with the municipality and the centre, and without any place
     def := regexp_replace(def, '\(province_code, month, ([a-z_, ]+)\)\)',
-      '(province_code, month, \1), (province_code, municipality, centre_id, month, \1))', 'g');
+      '(province_code, month, \1), (province_code, municipality, centre_id, month, \1), (month, \1))', 'g');
     sets := (length(def) - length(replace(def, 'centre_id, month,', ''))) / length('centre_id, month,');
-    if sets <> (case when f = 'report_fold' then 3 else 1 end) or position('then 4 else 2' in def) = 0 then
+    if sets <> (case when f = 'report_fold' then 3 else 1 end) or position('then 4 else 2' in def) = 0
+      or position('then 5 else 0' in def) = 0 then
       raise exception 'migration 012: % does not have the shape migration 005 generated', f;
     end if;
     execute def;
@@ -68,18 +74,18 @@ create aggregate report_hist_total(integer[]) (sfunc = report_hist_plus, stype =
   initcond = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}');
 
 insert into report_call_days
-select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, direction, line, kind, sum(calls), sum(answered),
-  sum(outside_window), sum(o_atendida), sum(o_sin_voz), sum(o_colgada), sum(o_equivocada), sum(o_prueba), sum(o_no_es_ella),
-  sum(o_contestador), sum(o_completada), sum(o_no_contesta), sum(o_ocupado), sum(o_fallida)
-from report_call_days where geo_level = 2 group by 2, 3, 4, 5, 6, 7, 8;
+select case geo_level when 2 then 4 else 5 end, province_code, date_trunc('month', day)::date, municipality, centre_id, direction, line, kind,
+  sum(calls), sum(answered), sum(outside_window), sum(o_atendida), sum(o_sin_voz), sum(o_colgada), sum(o_equivocada), sum(o_prueba),
+  sum(o_no_es_ella), sum(o_contestador), sum(o_completada), sum(o_no_contesta), sum(o_ocupado), sum(o_fallida)
+from report_call_days where geo_level in (0, 2) group by 1, 2, 3, 4, 5, 6, 7, 8;
 insert into report_answer_days
-select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, line, kind, sum(offered), sum(answered),
-  report_hist_total(ans_hist)
-from report_answer_days where geo_level = 2 group by 2, 3, 4, 5, 6, 7;
+select case geo_level when 2 then 4 else 5 end, province_code, date_trunc('month', day)::date, municipality, centre_id, line, kind,
+  sum(offered), sum(answered), report_hist_total(ans_hist)
+from report_answer_days where geo_level in (0, 2) group by 1, 2, 3, 4, 5, 6, 7;
 insert into report_occasion_days
-select 4, province_code, date_trunc('month', day)::date, municipality, centre_id, kind, sum(planned), sum(open), sum(contact),
-  sum(failed), sum(cancelled), sum(on_time)
-from report_occasion_days where geo_level = 2 group by 2, 3, 4, 5, 6;
+select case geo_level when 2 then 4 else 5 end, province_code, date_trunc('month', day)::date, municipality, centre_id, kind,
+  sum(planned), sum(open), sum(contact), sum(failed), sum(cancelled), sum(on_time)
+from report_occasion_days where geo_level in (0, 2) group by 1, 2, 3, 4, 5, 6;
 
 -- ---- 2. census by year -------------------------------------------------------------------------
 lock table report_census_days in share row exclusive mode;

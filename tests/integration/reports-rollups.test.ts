@@ -130,7 +130,7 @@ async function readsBeforeFolding(): Promise<{ read: string[]; fresh: string[] }
   const fresh: string[] = [];
   const key = (r: Record<string, unknown>) => JSON.stringify(Object.values(r));
   for (const [table, [cols, sums]] of Object.entries(TABLES)) {
-    for (const level of [0, 1, 2, 3, 4] as const) {
+    for (const level of [0, 1, 2, 3, 4, 5] as const) {
       const q = (from: string) => `select geo_level, province_code, day, municipality, centre_id, ${cols}, ${sums} from ${from}
         where geo_level = ${level} group by geo_level, province_code, day, municipality, centre_id, ${cols}`;
       const nonZero = (rows: Record<string, unknown>[]) => rows.filter((r) => !zero(r));
@@ -208,7 +208,7 @@ describe('rollups', () => {
   it('a bulk loader can defer the triggers and rebuild once', async () => {
     await pool.query('truncate call_events, call_attempts, report_call_days, report_answer_days, report_call_deltas cascade');
     await apply([{ op: 'insert', who: 0, line: 0, at: 10 }, { op: 'end', call: 0, state: 'completed', oneStatement: false }]);
-    expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(5); // one cell per level
+    expect((await snapshot('report_call_days', 'report_call_days_recomputed')).kept).toHaveLength(6); // one cell per level
     const c = await pool.connect();
     try {
       await c.query('begin');
@@ -251,7 +251,7 @@ describe('rollups', () => {
     }
   });
 
-  it('migration 012 on a database in service adds the month rows by municipality and the census years, equal to a recomputation', async () => {
+  it('migration 012 on a database in service adds the month rows by municipality and for the whole service, and the census years, equal to a recomputation', async () => {
     const old = await emptyDatabase();
     try {
       const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../store/migrations');
@@ -269,10 +269,12 @@ describe('rollups', () => {
       await old.pool.query('select report_fold()');
       await insert('p1', '2026-02-03T10:00:00Z', 'completed'); // still pending when 012 runs: reaches level 4 with the next fold
       await run(files.find((f) => f.startsWith('012'))!);
-      const month = await old.pool.query(`select day, municipality, calls, answered from report_call_days where geo_level = 4 order by day`);
-      expect(month.rows.map((r) => [r.day, r.municipality, r.calls, r.answered])).toEqual([['2026-01-01', 'Getafe', 2, 2]]);
-      const hist = await old.pool.query(`select offered, ans_hist[9] as nine from report_answer_days where geo_level = 4`);
-      expect(hist.rows).toEqual([{ offered: 2, nine: 2 }]);
+      const month = await old.pool.query(`select geo_level, province_code, day, municipality, calls, answered from report_call_days
+        where geo_level in (4, 5) order by geo_level, day`);
+      expect(month.rows.map((r) => [r.geo_level, r.province_code, r.day, r.municipality, r.calls, r.answered]))
+        .toEqual([[4, '28', '2026-01-01', 'Getafe', 2, 2], [5, '', '2026-01-01', '', 2, 2]]);
+      const hist = await old.pool.query(`select offered, ans_hist[9] as nine from report_answer_days where geo_level in (4, 5)`);
+      expect(hist.rows).toEqual([{ offered: 2, nine: 2 }, { offered: 2, nine: 2 }]);
       await old.pool.query('select report_fold()');
       for (const [table, fresh] of [['report_call_days', 'report_call_days_recomputed'], ['report_answer_days', 'report_answer_days_recomputed'],
         ['report_occasion_days', 'report_occasion_days_recomputed'], ['report_census_days', 'report_census_recomputed']]) {

@@ -104,7 +104,8 @@ describe('periods and levels', () => {
     expect(geoLevel({ ...year, by: 'province', grain: 'week' })).toBe(1);
     expect(geoLevel({ from: '2026-01-15', to: '2026-12-31', by: 'province', grain: 'month' })).toBe(1); // a part of a month
     expect(geoLevel({ from: '2026-02-01', to: '2026-02-28', province: '28', grain: 'month' })).toBe(3);
-    expect(geoLevel({ ...year, by: 'none', grain: 'month' })).toBe(0);
+    expect(geoLevel({ ...year, by: 'none', grain: 'month' })).toBe(5); // the whole-service-month rollup
+    expect(geoLevel({ ...year, by: 'none', grain: 'day' })).toBe(0);
     expect(geoLevel({ ...year, by: 'municipality', province: '28', grain: 'month' })).toBe(4); // the municipality-month rollup
     expect(geoLevel({ ...year, by: 'none', centreId: 'c', grain: 'month' })).toBe(4);
     expect(geoLevel({ ...year, by: 'centre', grain: 'day' })).toBe(2);
