@@ -47,13 +47,11 @@ do $gen$
 declare
   f text;
   def text;
-  was text;
   sets integer;
 begin
   foreach f in array array['report_call_days_recomputed', 'report_answer_days_recomputed', 'report_occasion_days_recomputed',
       'report_fold'] loop
     def := pg_get_functiondef(f::regproc);
-    was := def;
     -- the levels of the grouping sets that drop the day: with the municipality 4, without any place 5
     def := replace(def, 'when grouping(province_code) = 1 then 0', 'when grouping(province_code) = 1 then (case when grouping(day) = 1 then 5 else 0 end)');
     def := replace(def, 'when grouping(municipality) = 0 then 2', 'when grouping(municipality) = 0 then (case when grouping(day) = 1 then 4 else 2 end)');

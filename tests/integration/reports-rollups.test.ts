@@ -267,7 +267,7 @@ describe('rollups', () => {
       await insert('f1', '2026-01-05T10:00:00Z', 'completed');
       await insert('f2', '2026-01-28T10:00:00Z', 'completed');
       await old.pool.query('select report_fold()');
-      await insert('p1', '2026-02-03T10:00:00Z', 'completed'); // still pending when 012 runs: reaches level 4 with the next fold
+      await insert('p1', '2026-02-03T10:00:00Z', 'completed'); // still pending when 012 runs: reaches levels 4 and 5 with the next fold
       await run(files.find((f) => f.startsWith('012'))!);
       const month = await old.pool.query(`select geo_level, province_code, day, municipality, calls, answered from report_call_days
         where geo_level in (4, 5) order by geo_level, day`);
