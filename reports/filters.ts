@@ -4,6 +4,8 @@ import { province as provinceOf } from '../common/provinces.ts';
 import type { CentreName } from '../store/reports-direct.repo.ts';
 import type { GeoRow, Grain, ReportFilter } from '../store/reports.repo.ts';
 
+export { placeKey } from '../store/reports.repo.ts';
+
 const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 
 /** The filters every figure takes (querystring). */
@@ -65,7 +67,6 @@ export function placed<T extends object>(r: GeoRow, centres: Map<string, CentreN
 /** Orders rows by their place key as the dashboard lists them (one collator, not one per comparison). */
 export const byKey = new Intl.Collator().compare;
 
-export const placeKey = (r: GeoRow) => `${r.period ?? ''}|${r.province}|${r.municipality}|${r.centre_id ?? ''}`;
 
 /** First day of every period that meets [from, to], in order (ISO weeks start on Monday). */
 export function periods(from: string, to: string, grain: Grain): string[] {

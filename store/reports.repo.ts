@@ -233,6 +233,9 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
 
 export interface GeoRow { period: string; province: string; municipality: string; centre_id: string | null }
 
+/** A row's period and place, as one string: the rows of one cell share it. */
+export const placeKey = (r: GeoRow) => `${r.period ?? ''}|${r.province}|${r.municipality}|${r.centre_id ?? ''}`;
+
 export interface CallCellRow extends GeoRow {
   direction: string; line: string; kind: string; calls: number; answered: number; outside_window: number;
   o_atendida: number; o_sin_voz: number; o_colgada: number; o_equivocada: number; o_prueba: number; o_no_es_ella: number;
@@ -280,13 +283,14 @@ export function reportsRepo(db: Queryable) {
         ? 'offered as calls, answered, array_send(ans_hist) as hist'
         : `sum(offered)::int as calls, ${sumInt('answered')}, array_send(${HIST_SUM}) as hist`,
       f, { where: `kind in ('A', 'C')`, group: ['kind'], rows: rowsOnly }));
+      // the rows come ordered by period, place and kind: a cell's rows are consecutive
       const cells: AnswerCellRow[] = [];
       let last: AnswerCellRow | undefined;
+      let lastKey = '';
       for (const r of rows) {
-        if (!last || last.period !== r.period || last.province !== r.province || last.municipality !== r.municipality
-          || last.centre_id !== r.centre_id || last.kind !== r.kind) {
-          cells.push((last = { ...r, calls: 0, answered: 0, hist: new Array<number>(HIST_BUCKETS).fill(0) }));
-        }
+        const key = `${placeKey(r)}|${r.kind}`;
+        if (!last || key !== lastKey) cells.push((last = { ...r, calls: 0, answered: 0, hist: new Array<number>(HIST_BUCKETS).fill(0) }));
+        lastKey = key;
         last.calls += r.calls;
         last.answered += r.answered;
         histAdd(last.hist, r.hist);
