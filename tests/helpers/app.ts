@@ -88,6 +88,18 @@ export async function createCentre(pool: Pool, provinceCode = '28', code = `SS-$
     provinceCode, municipality: 'Madrid', email: null, phone: null });
 }
 
+/**
+ * The day the tests' world takes a new terminal into service. The database stamps a terminal with
+ * its own clock (created_at, status_changed_at), which is the real date and not the test clock's:
+ * pinned with inService, "three months after delivery" falls where a test says whatever day it runs on.
+ */
+export const IN_SERVICE = '2026-11-24T10:00:00Z';
+
+/** Puts a terminal in service since `at` (default IN_SERVICE), as if the database had stamped it then. */
+export async function inService(pool: Pool, terminalId: string, at = IN_SERVICE): Promise<void> {
+  await pool.query('update terminals set created_at = $2, status_changed_at = $2 where id = $1', [terminalId, at]);
+}
+
 /** A complete, valid alta body; `over` replaces whole parts. */
 export function altaBody(centreId: string, over: Record<string, unknown> = {}) {
   return {

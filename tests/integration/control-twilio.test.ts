@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config.ts';
 import { technicalRepo } from '../../store/technical.repo.ts';
 import { startFakeTwilioApi, type FakeTwilioApi } from '../fixtures/fake-twilio-api.ts';
-import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { altaBody, bearer, createCentre, inService, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { until } from './inbound-contract.ts';
 
 // A whole control call over Twilio, nothing called by hand: the supervisor plans it, the dialer
@@ -45,10 +45,7 @@ async function confirmedControlCall(msisdn: string) {
   const alta = await t.app.inject({ method: 'POST', url: '/api/usuarias', headers: bearer((await signIn(t, 'coordinator')).token), payload: body });
   expect(alta.statusCode).toBe(201);
   const terminalId = alta.json().terminalId as string;
-  // the database stamps a new terminal with the real date, not the test clock's: her service starts
-  // where this test's world says, whatever day it runs on
-  await t.pool.query(`update terminals set created_at = '2026-11-24T10:00:00Z', status_changed_at = '2026-11-24T10:00:00Z' where id = $1`,
-    [terminalId]);
+  await inService(t.pool, terminalId);
 
   await t.app.dialer.control.supervise();
   await until(() => api.requests.some((r) => r.path.endsWith('/Calls.json') && r.form.get('To') === msisdn));

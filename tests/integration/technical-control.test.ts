@@ -3,7 +3,7 @@ import { loadConfig } from '../../app/config.ts';
 import { timeoutJobId } from '../../dialer/control/index.ts';
 import type { OutboundCallRequest, VoiceProvider } from '../../telephony/port.ts';
 import { technicalRepo } from '../../store/technical.repo.ts';
-import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { altaBody, bearer, createCentre, inService, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
 import { until } from './inbound-contract.ts';
 
 /** A provider that records what the dialer asks of it, answering with made-up call ids. */
@@ -40,21 +40,13 @@ afterAll(async () => { await t.close(); });
 /** A bearer header for a new user of this role, signed in at the test clock's time (sessions expire as it moves). */
 const as = async (role: 'coordinator' | 'operator') => bearer((await signIn(t, role)).token);
 
-/**
- * The day this file's world takes her terminal into service. The database stamps a new terminal
- * with its own clock (created_at, status_changed_at), which is the real date and not the test
- * clock's: pinned here, so that "three months after delivery" falls where the tests say whatever
- * day they run on.
- */
-const IN_SERVICE = '2026-11-24T10:00:00Z';
-
-/** A usuaria in service with her terminal (altaBody: Tuesdays 10:00-12:00 in Madrid), in service since IN_SERVICE. */
+/** A usuaria in service with her terminal (altaBody: Tuesdays 10:00-12:00 in Madrid), in service since IN_SERVICE (helpers/app.ts). */
 async function usuaria(over: Record<string, unknown> = {}) {
   const body = altaBody(centreId, over);
   const res = await t.app.inject({ method: 'POST', url: '/api/usuarias', headers: await as('coordinator'), payload: body });
   expect(res.statusCode).toBe(201);
   const terminalId = res.json().terminalId as string;
-  await t.pool.query('update terminals set created_at = $2, status_changed_at = $2 where id = $1', [terminalId, IN_SERVICE]);
+  await inService(t.pool, terminalId);
   return { id: res.json().usuariaId as string, terminalId, msisdn: body.terminal.msisdn as string };
 }
 const msisdn = (prefix: string) => `+34${prefix}${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
