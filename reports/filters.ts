@@ -4,7 +4,7 @@ import { province as provinceOf } from '../common/provinces.ts';
 import type { CentreName } from '../store/reports-direct.repo.ts';
 import type { GeoRow, Grain, ReportFilter } from '../store/reports.repo.ts';
 
-export { placeKey } from '../store/reports.repo.ts';
+export { byKey, placeKey } from '../store/reports.repo.ts';
 
 const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 
@@ -63,10 +63,6 @@ export function placeOf(r: GeoRow, centres: Map<string, CentreName>): Place {
 export function placed<T extends object>(r: GeoRow, centres: Map<string, CentreName>, fields: T): Place & T {
   return Object.assign(placeOf(r, centres), fields);
 }
-
-/** Orders rows by their place key as the dashboard lists them (one collator, not one per comparison). */
-export const byKey = new Intl.Collator().compare;
-
 
 /** First day of every period that meets [from, to], in order (ISO weeks start on Monday). */
 export function periods(from: string, to: string, grain: Grain): string[] {
