@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure, type Row } from './figure.ts';
-import { byKey, periods, placed, PlaceFields } from './filters.ts';
+import { byKey, periods, placeOf, PlaceFields } from './filters.ts';
 
 /** Anexo V.4 and the provider's own causes (migration 001). */
 export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumplimientos_reiterados', 'traslado_entidad_no_adherida',
@@ -9,7 +9,13 @@ export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumpl
   'no_percibe_riesgo', 'falta_contacto', 'no_renovacion', 'plazo_maximo'] as const;
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
-const BAJA_KEYS = BAJA_CAUSES.map((c) => [c, `baja_${c}`] as const);
+const BAJA_KEYS = BAJA_CAUSES.map((c) => `baja_${c}`);
+const CAUSE_INDEX = new Map<string, number>(BAJA_CAUSES.map((c, i) => [c, i]));
+const OTHER_CAUSE = BAJA_CAUSES.length;
+const CAUSE_SLOTS = BAJA_CAUSES.length + 1;
+/** A census row's fields in their order; each row starts as a copy of it. */
+const ROW_TEMPLATE: Row = { period: '', province: '', provinceName: null, municipality: '', centreId: null, centreName: null,
+  activeAtEnd: 0, attended: 0, altas: 0, bajas: 0, ...Object.fromEntries(BAJA_KEYS.map((k) => [k, 0])) };
 
 /**
  * Active usuarias, altas and bajas by cause. She is active on day D when her expediente's alta is
@@ -37,32 +43,41 @@ export const censusFigure: Figure = {
     const centres = await centreNames(db, flows);
     const list = periods(f.from, f.to, f.grain);
     const index = new Map(list.map((period, i) => [period, i]));
+    const n = list.length;
     // per place: the active count before the range, and per period its altas and its bajas by cause
-    const places = new Map<string, { at: (typeof flows)[number]; active: number; altas: number[]; bajas: Record<string, number>[] }>();
+    // (14 counters per period; the last one takes a cause outside the list, counted in the bajas only)
+    const places = new Map<string, { at: (typeof flows)[number]; active: number; altas: Int32Array; bajas: Int32Array }>();
     for (const r of flows) {
       const key = `${r.province}|${r.municipality}|${r.centre_id ?? ''}`;
       let p = places.get(key);
-      if (!p) places.set(key, (p = { at: r, active: 0, altas: list.map(() => 0), bajas: list.map(() => ({})) }));
+      if (!p) places.set(key, (p = { at: r, active: 0, altas: new Int32Array(n), bajas: new Int32Array(n * CAUSE_SLOTS) }));
       if (r.what === 'opening') { p.active += r.n; continue; }
       const i = index.get(r.period);
       if (i === undefined) continue;
       if (r.what === 'alta') p.altas[i]! += r.n;
-      else p.bajas[i]![r.cause!] = (p.bajas[i]![r.cause!] ?? 0) + r.n;
+      else p.bajas[i * CAUSE_SLOTS + (CAUSE_INDEX.get(r.cause!) ?? OTHER_CAUSE)]! += r.n;
     }
-    const ordered = [...places.entries()].sort(([a], [b]) => byKey(a, b)).map(([, p]) => p);
-    // by period, then place; one literal per row (a drill-down by month is hundreds of them)
+    const ordered = [...places.entries()].sort(([a], [b]) => byKey(a, b)).map(([, p]) => ({ ...p, place: placeOf(p.at, centres) }));
+    // by period, then place; every row a copy of one template, so that no row grows key by key
+    // (a drill-down by month is hundreds of rows of 24 fields)
     const out: Row[] = [];
     list.forEach((period, i) => {
       for (const p of ordered) {
-        const byCause = p.bajas[i]!;
+        const row: Row = { ...ROW_TEMPLATE };
+        Object.assign(row, p.place);
         let bajas = 0;
-        for (const c in byCause) bajas += byCause[c]!;
+        for (let c = 0; c < CAUSE_SLOTS; c++) {
+          const k = p.bajas[i * CAUSE_SLOTS + c]!;
+          bajas += k;
+          if (c < BAJA_KEYS.length) row[BAJA_KEYS[c]!] = k;
+        }
         const altas = p.altas[i]!;
-        const attended = p.active + altas;
-        p.active += altas - bajas;
-        const row: Row = placed(p.at, centres, { activeAtEnd: p.active, attended, altas, bajas });
         row.period = period;
-        for (const [c, key] of BAJA_KEYS) row[key] = byCause[c] ?? 0;
+        row.attended = p.active + altas;
+        p.active += altas - bajas;
+        row.activeAtEnd = p.active;
+        row.altas = altas;
+        row.bajas = bajas;
         out.push(row);
       }
     });
