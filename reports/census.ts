@@ -10,8 +10,6 @@ export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumpl
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 const BAJA_KEYS = BAJA_CAUSES.map((c) => `baja_${c}`);
-const CAUSE_INDEX = new Map<string, number>(BAJA_CAUSES.map((c, i) => [c, i]));
-const OTHER_CAUSE = BAJA_CAUSES.length;
 const CAUSE_SLOTS = BAJA_CAUSES.length + 1;
 /** A census row's fields in their order; each row starts as a copy of it. */
 const ROW_TEMPLATE: Row = { period: '', province: '', provinceName: null, municipality: '', centreId: null, centreName: null,
@@ -39,23 +37,23 @@ export const censusFigure: Figure = {
     { key: 'bajas', header: 'bajas', kind: 'count' },
     ...BAJA_CAUSES.map((c) => ({ key: `baja_${c}`, header: `baja_${c}`, kind: 'count' as const }))],
   async compute({ db }, f) {
-    const flows = await reportsDirectRepo(db).censusFlows(f);
-    const centres = await centreNames(db, flows);
+    const cells = await reportsDirectRepo(db).censusCells(f, BAJA_CAUSES);
+    const centres = await centreNames(db, cells);
     const list = periods(f.from, f.to, f.grain);
     const index = new Map(list.map((period, i) => [period, i]));
     const n = list.length;
     // per place: the active count before the range, and per period its altas and its bajas by cause
-    // (14 counters per period; the last one takes a cause outside the list, counted in the bajas only)
-    const places = new Map<string, { at: (typeof flows)[number]; active: number; altas: Int32Array; bajas: Int32Array }>();
-    for (const r of flows) {
+    // (the last counter of a period takes the causes outside the list, counted in the bajas only)
+    const places = new Map<string, { at: (typeof cells)[number]; active: number; altas: Int32Array; bajas: Int32Array }>();
+    for (const r of cells) {
       const key = `${r.province}|${r.municipality}|${r.centre_id ?? ''}`;
       let p = places.get(key);
       if (!p) places.set(key, (p = { at: r, active: 0, altas: new Int32Array(n), bajas: new Int32Array(n * CAUSE_SLOTS) }));
-      if (r.what === 'opening') { p.active += r.n; continue; }
-      const i = index.get(r.period);
+      p.active += r.opening;
+      const i = r.period === null ? undefined : index.get(r.period);
       if (i === undefined) continue;
-      if (r.what === 'alta') p.altas[i]! += r.n;
-      else p.bajas[i * CAUSE_SLOTS + (CAUSE_INDEX.get(r.cause!) ?? OTHER_CAUSE)]! += r.n;
+      p.altas[i]! += r.altas;
+      for (let c = 0; c < CAUSE_SLOTS; c++) p.bajas[i * CAUSE_SLOTS + c]! += r.bajas[c]!;
     }
     const ordered = [...places.entries()].sort(([a], [b]) => byKey(a, b)).map(([, p]) => ({ ...p, place: placeOf(p.at, centres) }));
     // by period, then place; every row a copy of one template, so that no row grows key by key

@@ -57,7 +57,8 @@ function countersInRange(f: ReportFilter, values: unknown[], table: string, rows
   return rangeRead(f, values, (isMonthly, cond) => rows(isMonthly ? monthly : daily, cond), settledAfterTo(table));
 }
 
-export interface CensusFlowRow extends GeoRow { what: 'opening' | 'alta' | 'baja'; cause: string | null; n: number }
+/** A period's (null: before the range) altas and bajas per cause at one place; `opening`: altas minus bajas before the range. */
+export interface CensusCellRow extends GeoRow { opening: number; altas: number; bajas: number[] }
 export interface IncidentCellRow extends GeoRow { kind: string; level: number | null; n: number }
 export interface LossOpenRow extends GeoRow { stage: string; n: number; age_median: number; age_max: number;
   age_0_7: number; age_8_14: number; age_15_30: number; age_over_30: number }
@@ -68,13 +69,16 @@ export interface CentreName { id: string; code: string; name: string; municipali
 export function reportsDirectRepo(db: Queryable) {
   return {
     /**
-     * Altas and bajas (by cause) per period, and the active count the day before `from`, from the
-     * census counters (migrations 010, 012): the opening is altas minus bajas before `from` (the
-     * yearly rows of the years before its own, the monthly rows of its year, then the days of its
-     * month), the flows are the range's rows (whole months from the monthly ones when grouped by month). The few expedientes whose baja precedes their alta are not in
-     * the counters and are read here as they are.
+     * Altas and bajas (by cause) per period and place, and the active count the day before `from`,
+     * from the census counters (migrations 010, 012): the opening is altas minus bajas before `from`
+     * (the yearly rows of the years before its own, the monthly rows of its year, then the days of
+     * its month), the flows are the range's rows (whole months from the monthly ones when grouped by
+     * month). The few expedientes whose baja precedes their alta are not in the counters and are
+     * read here as they are. One row per period and place (the opening: period null), the bajas
+     * counted per cause of `causes` and, last, any other: a year by province is 700 rows, not the
+     * 4,000 of one row per cause, which cost the driver more to read than PostgreSQL to count.
      */
-    async censusFlows(f: ReportFilter): Promise<CensusFlowRow[]> {
+    async censusCells(f: ReportFilter, causes: readonly string[]): Promise<CensusCellRow[]> {
       const { daily, monthly, yearly } = counterLevels(f);
       const values: unknown[] = [f.grain, f.from, f.to, `${f.from.slice(0, 8)}01`, `${f.from.slice(0, 5)}01-01`];
       const where = placeWhere(f, PLAIN, values);
@@ -84,28 +88,36 @@ export function reportsDirectRepo(db: Queryable) {
       const inRange = countersInRange(f, values, 'report_census_days', (lvl, cond) => `${flow}${counters(lvl, cond)}`);
       const opening = `select 'opening' as what, null::date as day, '' as cause, province_code, municipality, centre_id,
           case when cause = '' then n else -n end as n`;
-      // a period is its first day, a date (read as YYYY-MM-DD: store/db.ts), without formatting each row
-      const period = (col: string) => `date_trunc($1, ${col}::timestamp)::date`;
-      const irregular = `with e as (select e.alta_on, e.baja_on, e.baja_cause, u.province_code, u.municipality, e.centre_id
+      const irregular = (what: string, day: string, cause: string, cond: string) =>
+        `select '${what}', ${day}, ${cause}, province_code, municipality, centre_id, 1 from irregular where ${cond}`;
+      const quoted = causes.map((c) => `'${c.replaceAll("'", "''")}'`);
+      const byCause = quoted.map((c, i) => `sum(n) filter (where what = 'baja' and cause = ${c})::int as b${i}`);
+      byCause.push(`sum(n) filter (where what = 'baja' and cause not in (${quoted.join(', ')}))::int as b${causes.length}`);
+      const text = `with irregular as (select e.alta_on, e.baja_on, coalesce(e.baja_cause, '-') as baja_cause, u.province_code,
+            u.municipality, e.centre_id
           from expedientes e join usuarias u on u.id = e.usuaria_id
-          where e.baja_on < e.alta_on and e.baja_on <= $3::date${placeWhere(f, HER, values)})
-        select 'opening' as what, null::date as period, null as cause, ${g.select}, count(*)::int as n from e
-          where alta_on < $2::date and (baja_on is null or baja_on >= $2::date) group by 1${g.group}
-        union all
-        select 'alta', ${period('alta_on')}, null, ${g.select}, count(*)::int from e where alta_on between $2::date and $3::date group by 2${g.group}
-        union all
-        select 'baja', ${period('baja_on')}, baja_cause, ${g.select}, count(*)::int from e
-          where baja_on between $2::date and $3::date group by 2, 3${g.group}`;
-      const text = `with c as (${opening} ${counters(yearly, 'day < $5::date')}
+          where e.baja_on < e.alta_on and e.baja_on <= $3::date${placeWhere(f, HER, values)}),
+        c as (${opening} ${counters(yearly, 'day < $5::date')}
           union all ${opening} ${counters(monthly, 'day >= $5::date and day < $4::date')}
           union all ${opening} ${counters(daily, 'day >= $4::date and day < $2::date')}
-          union all ${inRange})
-        select what, ${period('day')} as period,
-          case when cause in ('', '-') then null else cause end as cause, ${g.select}, sum(n)::int as n
-        from c group by what, 2, c.cause${g.group} having sum(n) <> 0
-        union all (${irregular})`;
-      const { rows } = await db.query<CensusFlowRow>(named('reports.census', text, values));
-      return rows;
+          union all ${inRange}
+          union all ${irregular('opening', 'null::date', "''", 'alta_on < $2::date and (baja_on is null or baja_on >= $2::date)')}
+          union all ${irregular('alta', 'alta_on', "''", 'alta_on between $2::date and $3::date')}
+          union all ${irregular('baja', 'baja_on', 'baja_cause', 'baja_on between $2::date and $3::date')})
+        select date_trunc($1, day::timestamp)::date as period, ${g.select},
+          sum(n) filter (where what = 'opening')::int as opening, sum(n) filter (where what = 'alta')::int as altas, ${byCause.join(', ')}
+        from c group by 1${g.group}`;
+      const { rows } = await db.query<GeoRow & Record<string, number | null>>(named('reports.census', text, values));
+      const cells: CensusCellRow[] = [];
+      for (const r of rows) {
+        const bajas = causes.map((_, i) => r[`b${i}`] ?? 0);
+        bajas.push(r[`b${causes.length}`] ?? 0);
+        const cell = { period: r.period, province: r.province, municipality: r.municipality, centre_id: r.centre_id,
+          opening: r.opening ?? 0, altas: r.altas ?? 0, bajas };
+        // a place whose counts all cancel out is not one of the figure's
+        if (cell.opening !== 0 || cell.altas !== 0 || bajas.some((n) => n !== 0)) cells.push(cell);
+      }
+      return cells;
     },
     /** Incidents by kind and level per period (technical ones aside), from their counters (migration 011). */
     async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {

@@ -4,6 +4,7 @@ import type { Pool } from '../../store/db.ts';
 import { reportsDirectRepo } from '../../store/reports-direct.repo.ts';
 import type { ReportFilter } from '../../store/reports.repo.ts';
 import { truncate } from '../../reports/filters.ts';
+import { BAJA_CAUSES } from '../../reports/census.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { centre, expediente, terminal, usuaria } from './reports-fixture.ts';
 
@@ -121,17 +122,20 @@ describe('census and terminal counters', () => {
 
       // the opening: the years before its own, the months of its year, the days of its month
       for (const [by, from] of [['none', f.from], ['centre', f.from], ['none', '2026-03-10'], ['centre', '2025-12-31']] as const) {
-        const flows = await reportsDirectRepo(pool).censusFlows({ ...f, from, by });
+        const cells = await reportsDirectRepo(pool).censusCells({ ...f, from, by }, BAJA_CAUSES);
         const opening = (await pool.query(OLD_ACTIVE, [from])).rows.filter((r) => r.province_code === '28');
-        const got = flows.filter((r) => r.what === 'opening');
-        if (by === 'centre') expect(got.map((r) => [r.centre_id, r.n]).sort()).toEqual(opening.map((r) => [r.centre_id, r.n]).sort());
-        else expect(got.map((r) => r.n)).toEqual(opening.length ? [opening.reduce((a, r) => a + r.n, 0)] : []);
+        const got = cells.filter((r) => r.period === null);
+        if (by === 'centre') expect(got.map((r) => [r.centre_id, r.opening]).sort()).toEqual(opening.map((r) => [r.centre_id, r.n]).sort());
+        else expect(got.map((r) => r.opening)).toEqual(opening.length ? [opening.reduce((a, r) => a + r.n, 0)] : []);
       }
       // altas and bajas by month over ranges that stop inside a month (its monthly row when nothing in it is dated later, else its days)
       for (const range of [{ from: '2026-01-01', to: '2026-03-30' }, { from: '2025-12-30', to: '2026-02-20' }, { from: '2026-03-01', to: '2026-03-15' }]) {
         const flows = new Map<string, number>();
-        for (const r of await reportsDirectRepo(pool).censusFlows({ ...range, grain: 'month', by: 'none' })) {
-          if (r.what !== 'opening') flows.set(`${r.what} ${r.period} ${r.cause ?? ''}`, (flows.get(`${r.what} ${r.period} ${r.cause ?? ''}`) ?? 0) + r.n);
+        const add = (k: string, n: number) => flows.set(k, (flows.get(k) ?? 0) + n);
+        for (const r of await reportsDirectRepo(pool).censusCells({ ...range, grain: 'month', by: 'none' }, BAJA_CAUSES)) {
+          if (r.period === null) continue;
+          add(`alta ${r.period} `, r.altas);
+          r.bajas.forEach((n, c) => add(`baja ${r.period} ${BAJA_CAUSES[c] ?? ''}`, n));
         }
         const direct = (await pool.query<{ k: string; n: number }>(`select concat_ws(' ', what, period, cause) as k, count(*)::int as n from (
             select 'alta' as what, to_char(alta_on, 'YYYY-MM-01') as period, '' as cause from expedientes where alta_on between $1 and $2
