@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { placed, PlaceFields } from './filters.ts';
+import { placeOf, PlaceFields } from './filters.ts';
 import { ANSWER_TARGETS, quantile, shareWithin } from './histogram.ts';
 
 const seconds = (description: string) => Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description });
@@ -36,15 +36,18 @@ export const answerTimesFigure: Figure = {
   async compute({ db }, f) {
     const rows = await reportsRepo(db).answerTimes(f);
     const centres = await centreNames(db, rows);
+    const meets = (s: number | null, target: number) => (s === null ? null : s >= target);
+    // one literal per row (a drill-down by province is more than a thousand): no Object.assign onto the place
     return rows.map((r) => {
+      const p = placeOf(r, centres);
       const within60 = shareWithin(r.hist, 60, r.calls);
       const within180 = shareWithin(r.hist, 180, r.calls);
-      const meets = (s: number | null, target: number) => (s === null ? null : s >= target);
-      return placed(r, centres, { kind: r.kind, offered: r.calls, answered: r.answered, abandoned: r.calls - r.answered,
+      return { period: p.period, province: p.province, provinceName: p.provinceName, municipality: p.municipality, centreId: p.centreId,
+        centreName: p.centreName, kind: r.kind, offered: r.calls, answered: r.answered, abandoned: r.calls - r.answered,
         p50S: quantile(r.hist, 0.5), p90S: quantile(r.hist, 0.9), p99S: quantile(r.hist, 0.99),
         within60: within60 === null ? null : ratio(within60 * r.calls, r.calls), within180: within180 === null ? null : ratio(within180 * r.calls, r.calls),
         meets60: meets(within60, ANSWER_TARGETS[0].share), meets180: meets(within180, ANSWER_TARGETS[1].share),
-        meetsEurope60: meets(within60, ANSWER_TARGETS[2].share) });
+        meetsEurope60: meets(within60, ANSWER_TARGETS[2].share) };
     });
   },
 };

@@ -22,8 +22,9 @@ export const ANSWER_TARGETS = [
  * The p-quantile of the answered calls, as the upper bound of its bucket (a conservative reading);
  * null when nothing was answered, or when it lies beyond 180 s.
  */
-export function quantile(hist: readonly number[], p: number): number | null {
-  const n = hist.reduce((a, b) => a + b, 0);
+export function quantile(hist: ArrayLike<number>, p: number): number | null {
+  let n = 0;
+  for (let i = 0; i < hist.length; i++) n += hist[i]!;
   if (n === 0) return null;
   const rank = Math.ceil(p * n);
   let seen = 0;
@@ -35,7 +36,7 @@ export function quantile(hist: readonly number[], p: number): number | null {
 }
 
 /** Answered within `seconds` (60 or 180), over every call offered: an abandoned call never counts as within. */
-export function shareWithin(hist: readonly number[], seconds: 60 | 180, offered: number): number | null {
+export function shareWithin(hist: ArrayLike<number>, seconds: 60 | 180, offered: number): number | null {
   if (offered === 0) return null;
   const last = seconds === 60 ? 60 : HIST_BUCKETS - 1;
   let within = 0;
@@ -43,6 +44,6 @@ export function shareWithin(hist: readonly number[], seconds: 60 | 180, offered:
   return within / offered;
 }
 
-export function addInto(target: number[], hist: readonly number[]): void {
+export function addInto(target: number[], hist: ArrayLike<number>): void {
   for (let i = 0; i < hist.length; i++) target[i] = (target[i] ?? 0) + hist[i]!;
 }

@@ -247,7 +247,7 @@ export interface CallCellRow extends GeoRow {
 export const OUTCOME_COLUMNS = ['o_atendida', 'o_sin_voz', 'o_colgada', 'o_equivocada', 'o_prueba', 'o_no_es_ella',
   'o_contestador', 'o_completada', 'o_no_contesta', 'o_ocupado', 'o_fallida'] as const;
 
-export interface AnswerCellRow extends GeoRow { kind: string; calls: number; answered: number; hist: number[] }
+export interface AnswerCellRow extends GeoRow { kind: string; calls: number; answered: number; hist: Int32Array }
 export interface OccasionCellRow extends GeoRow {
   kind: string; planned: number; open: number; contact: number; failed: number; cancelled: number; on_time: number;
 }
@@ -257,12 +257,29 @@ const sumInt = (c: string) => `sum(${c})::int as ${c}`;
 const HIST_SUM = `array[${Array.from({ length: HIST_BUCKETS }, (_, i) => `coalesce(sum(ans_hist[${i + 1}]), 0)::int`).join(', ')}]`;
 
 /**
- * Adds a histogram sent as PostgreSQL's binary form of an integer array (array_send: a 20-byte
- * header, then per element its length and its big-endian value) into `into`, bucket by bucket.
+ * Adds a histogram sent as the text of an integer array (`{5,0,-2}`) into `into`, bucket by bucket.
+ * Read here rather than by the driver's generic array parser; as text it is a quarter of the bytes
+ * of the binary form, which travels as hex.
  */
-export function histAdd(into: number[], sent: Buffer): void {
-  if (sent.length !== 20 + into.length * 8) throw new Error(`histogram of ${sent.length} bytes, expected ${into.length} buckets`);
-  for (let i = 0, at = 24; i < into.length; i++, at += 8) into[i]! += sent.readInt32BE(at);
+export function histAdd(into: Int32Array | number[], sent: string): void {
+  if (sent.charCodeAt(0) !== 123 /* { */) throw new Error(`histogram ${sent.slice(0, 20)} is not an array`);
+  let bucket = 0;
+  let value = 0;
+  let sign = 1;
+  for (let at = 1; at < sent.length; at++) {
+    const c = sent.charCodeAt(at);
+    if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
+    else if (c === 45 /* - */) sign = -1;
+    else if (c === 44 /* , */ || c === 125 /* } */) {
+      if (bucket === into.length) throw new Error(`histogram of ${sent.split(',').length} buckets, expected ${into.length}`);
+      into[bucket++]! += sign * value;
+      value = 0;
+      sign = 1;
+    } else throw new Error(`histogram ${sent.slice(0, 20)}: unexpected ${String.fromCharCode(c)}`);
+  }
+  if (bucket !== into.length || sent.charCodeAt(sent.length - 1) !== 125) {
+    throw new Error(`histogram of ${sent.split(',').length} buckets, expected ${into.length}`);
+  }
 }
 
 export function reportsRepo(db: Queryable) {
@@ -278,20 +295,23 @@ export function reportsRepo(db: Queryable) {
       // A cell read by month (from the monthly rollups) or by day is mostly one rollup row: then the
       // rows come as they are and are added up here, because summing 85 buckets per cell in SQL (85
       // aggregates, or array_agg's memory per group) cost PostgreSQL several times the read itself.
-      // By week (7 days per cell) PostgreSQL adds them up. Either way the histogram comes in
-      // PostgreSQL's binary form (histAdd): writing 85 numbers per row as text, and the driver's
-      // parsing them back, cost more than the query.
+      // By week (7 days per cell) PostgreSQL adds them up. Either way the histogram comes as the
+      // text of its array, read by histAdd (the driver's array parser, or the hex of the binary
+      // form, cost more than the query).
       const rowsOnly = f.grain !== 'week';
-      const { rows } = await db.query<Omit<AnswerCellRow, 'hist'> & { hist: Buffer }>(rollupQuery('report_answer_days', rowsOnly
-        ? 'offered as calls, answered, array_send(ans_hist) as hist'
-        : `sum(offered)::int as calls, ${sumInt('answered')}, array_send(${HIST_SUM}) as hist`,
+      const { rows } = await db.query<Omit<AnswerCellRow, 'hist'> & { hist: string }>(rollupQuery('report_answer_days', rowsOnly
+        ? 'offered as calls, answered, ans_hist::text as hist'
+        : `sum(offered)::int as calls, ${sumInt('answered')}, (${HIST_SUM})::text as hist`,
       f, { where: `kind in ('A', 'C')`, group: ['kind'], rows: rowsOnly }));
-      // rows come unordered (sorting 1,350 rows of 700-byte histograms cost PostgreSQL more than reading them)
+      // rows come unordered (sorting 1,350 rows with their histograms cost PostgreSQL more than reading them)
       const cells = new Map<string, AnswerCellRow>();
       for (const r of rows) {
         const key = `${placeKey(r)}|${r.kind}`;
         let cell = cells.get(key);
-        if (!cell) cells.set(key, (cell = { ...r, calls: 0, answered: 0, hist: new Array<number>(HIST_BUCKETS).fill(0) }));
+        if (!cell) {
+          cells.set(key, (cell = { period: r.period, province: r.province, municipality: r.municipality, centre_id: r.centre_id,
+            kind: r.kind, calls: 0, answered: 0, hist: new Int32Array(HIST_BUCKETS) }));
+        }
         cell.calls += r.calls;
         cell.answered += r.answered;
         histAdd(cell.hist, r.hist);

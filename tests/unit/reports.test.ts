@@ -79,18 +79,16 @@ describe('periods and levels', () => {
     expect(monthParts('2026-03-05', '2026-03-20')).toEqual([days('2026-03-05', '2026-03-20')]);
   });
 
-  it("adds a histogram sent in PostgreSQL's binary array form, bucket by bucket, and refuses one of another length", () => {
-    // array_send of int[3] {5, 0, -2}: dimensions, flags, element type (int4), length and lower bound, then length + value per element
-    const sent = (values: number[]) => {
-      const b = Buffer.alloc(20 + values.length * 8);
-      b.writeInt32BE(1, 0); b.writeInt32BE(0, 4); b.writeInt32BE(23, 8); b.writeInt32BE(values.length, 12); b.writeInt32BE(1, 16);
-      values.forEach((v, i) => { b.writeInt32BE(4, 20 + i * 8); b.writeInt32BE(v, 24 + i * 8); });
-      return b;
-    };
+  it("adds a histogram sent as the text of PostgreSQL's integer array, bucket by bucket, and refuses any other", () => {
     const into = [1, 1, 1];
-    histAdd(into, sent([5, 0, -2]));
+    histAdd(into, '{5,0,-2}');
     expect(into).toEqual([6, 1, -1]);
-    expect(() => histAdd(into, sent([5, 0]))).toThrow(/expected 3 buckets/);
+    histAdd(into, '{10,203,0}');
+    expect(into).toEqual([16, 204, -1]);
+    expect(() => histAdd([0, 0, 0], '{5,0}')).toThrow(/2 buckets, expected 3/);
+    expect(() => histAdd([0, 0, 0], '{5,0,1,2}')).toThrow(/4 buckets, expected 3/);
+    expect(() => histAdd([0, 0, 0], '{5,NULL,1}')).toThrow(/unexpected N/);
+    expect(() => histAdd([0, 0, 0], '\\x0000')).toThrow(/not an array/);
   });
 
   it('reads the coarsest rollup level the filters allow', () => {
