@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure } from './figure.ts';
-import { placed, placeKey, PlaceFields } from './filters.ts';
+import { placeOf, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -22,20 +22,11 @@ export const emergenciesFigure: Figure = {
   async compute({ db }, f) {
     const cells = await reportsDirectRepo(db).incidents(f);
     const centres = await centreNames(db, cells);
-    // the cells come ordered by period, place, kind and level: a row's cells are consecutive
-    const kindRow = (c: (typeof cells)[number]) => placed(c, centres, { kind: c.kind, total: 0, level1: 0, level2: 0, level3: 0 });
-    const rows: ReturnType<typeof kindRow>[] = [];
-    let last = '';
-    for (const c of cells) {
-      const key = `${placeKey(c)}|${c.kind}`;
-      if (key !== last) rows.push(kindRow(c));
-      last = key;
-      const row = rows[rows.length - 1]!;
-      row.total += c.n;
-      if (c.level === 1) row.level1 += c.n;
-      else if (c.level === 2) row.level2 += c.n;
-      else if (c.level === 3) row.level3 += c.n;
-    }
-    return rows;
+    // one literal per row (a drill-down by province is thousands of rows): no Object.assign onto the place
+    return cells.map((c) => {
+      const p = placeOf(c, centres);
+      return { period: p.period, province: p.province, provinceName: p.provinceName, municipality: p.municipality, centreId: p.centreId,
+        centreName: p.centreName, kind: c.kind, total: c.total, level1: c.level1, level2: c.level2, level3: c.level3 };
+    });
   },
 };

@@ -59,7 +59,7 @@ function countersInRange(f: ReportFilter, values: unknown[], table: string, rows
 
 /** A period's (null: before the range) altas and bajas per cause at one place; `opening`: altas minus bajas before the range. */
 export interface CensusCellRow extends GeoRow { opening: number; altas: number; bajas: number[] }
-export interface IncidentCellRow extends GeoRow { kind: string; level: number | null; n: number }
+export interface IncidentCellRow extends GeoRow { kind: string; total: number; level1: number; level2: number; level3: number }
 export interface LossOpenRow extends GeoRow { stage: string; n: number; age_median: number; age_max: number;
   age_0_7: number; age_8_14: number; age_15_30: number; age_over_30: number }
 export interface LossFlowRow extends GeoRow { what: 'opened' | 'closed_contact_recovered' | 'closed_baja'; n: number }
@@ -119,17 +119,21 @@ export function reportsDirectRepo(db: Queryable) {
       }
       return cells;
     },
-    /** Incidents by kind and level per period (technical ones aside), from their counters (migration 011). */
+    /**
+     * Incidents by kind per period and place (technical ones aside), in all and by level (1-3; the
+     * rest have none), from their counters (migration 011): one row per kind, the levels as columns.
+     */
     async incidents(f: ReportFilter): Promise<IncidentCellRow[]> {
       const values: unknown[] = [f.grain, f.from, f.to];
       const where = placeWhere(f, COUNTED, values);
       const source = countersInRange(f, values, 'report_incident_days', (lvl, cond) => `select day, province_code, municipality, centre_id, kind, level, n
         from report_incident_days where ${atLevel(lvl, placeLevel(f) === 0)} and kind <> 'tecnica' and ${cond}${where}`);
       const g = geo(f.by, COUNTED);
+      const level = (l: number) => `coalesce(sum(c.n) filter (where c.level = ${l}), 0)::int as level${l}`;
       const text = `select date_trunc($1, c.day::timestamp)::date as period, ${g.select}, c.kind,
-          nullif(c.level, 0)::int as level, sum(c.n)::int as n
+          sum(c.n)::int as total, ${level(1)}, ${level(2)}, ${level(3)}
         from (${source}) c
-        group by 1${g.group}, c.kind, c.level having sum(c.n) <> 0 order by 1${g.group}, c.kind, c.level`;
+        group by 1${g.group}, c.kind having sum(c.n) <> 0 order by 1${g.group}, c.kind`;
       const { rows } = await db.query<IncidentCellRow>(named('reports.incidents', text, values));
       return rows;
     },
