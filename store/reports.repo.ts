@@ -93,9 +93,10 @@ const ROLLUP: Record<RollupTable, { columns: string[]; pending: string[]; from: 
     deltas: 'report_call_deltas',
   },
   report_answer_days: {
-    columns: ['line', 'kind', 'offered', 'answered', 'ans_hist'],
-    // per bucket too: one histogram built per bucket seen, not per delta
-    pending: ['line', 'kind', 'sum(sign)::int', '(case when bucket is null then 0 else sum(sign) end)::int', 'report_hist_one(bucket, sum(sign)::int)'],
+    columns: ['line', 'kind', 'offered', 'answered', 'ans_hist', 'ans_hist_text'],
+    // per bucket too: one histogram built per bucket seen, not per delta; and its text (migration 013)
+    pending: ['line', 'kind', 'sum(sign)::int', '(case when bucket is null then 0 else sum(sign) end)::int', 'report_hist_one(bucket, sum(sign)::int)',
+      'report_hist_text(report_hist_one(bucket, sum(sign)::int))'],
     from: 'report_call_deltas where report_call_answerable(direction, line)',
     group: 'line, kind, bucket',
     deltas: 'report_call_deltas',
@@ -297,10 +298,11 @@ export function reportsRepo(db: Queryable) {
       // aggregates, or array_agg's memory per group) cost PostgreSQL several times the read itself.
       // By week (7 days per cell) PostgreSQL adds them up. Either way the histogram comes as the
       // text of its array, read by histAdd (the driver's array parser, or the hex of the binary
-      // form, cost more than the query).
+      // form, cost more than the query); a rollup row keeps that text (migration 013), so writing
+      // the rows out costs PostgreSQL a copy and not 85 numbers each.
       const rowsOnly = f.grain !== 'week';
       const { rows } = await db.query<Omit<AnswerCellRow, 'hist'> & { hist: string }>(rollupQuery('report_answer_days', rowsOnly
-        ? 'offered as calls, answered, ans_hist::text as hist'
+        ? 'offered as calls, answered, ans_hist_text as hist'
         : `sum(offered)::int as calls, ${sumInt('answered')}, (${HIST_SUM})::text as hist`,
       f, { where: `kind in ('A', 'C')`, group: ['kind'], rows: rowsOnly }));
       // rows come unordered (sorting 1,350 rows with their histograms cost PostgreSQL more than reading them)
