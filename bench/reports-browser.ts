@@ -2,13 +2,13 @@
  * The dashboard's side of the `reports` benchmark, in a process of its own as a browser would be:
  * sequential GETs over one keep-alive HTTP connection to the app, each body read to its end.
  * Driven over IPC by bench/reports.ts. For every round it asks each request's URLs in turn, the
- * order reversed every other round; it answers with each URL's samples (ms) and their spans
- * (absolute: timeOrigin + now, so the app's process can place its own events among them).
+ * order reversed every other round; it answers with each URL's spans, [start, end] in ms (absolute:
+ * timeOrigin + now, so the app's process can place its own events among them).
  */
 import http from 'node:http';
 
 interface Ask { port: number; token: string; rounds: number; warmup: number; requests: { key: string; urls: string[] }[] }
-export interface Sampled { key: string; ms: number[][]; spans: [number, number][][] }
+export interface Sampled { key: string; spans: [number, number][][] }
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -25,7 +25,7 @@ function get(agent: http.Agent, port: number, token: string, path: string): Prom
 
 async function measure(ask: Ask): Promise<Sampled[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const out = ask.requests.map((r) => ({ key: r.key, ms: r.urls.map(() => [] as number[]), spans: r.urls.map(() => [] as [number, number][]) }));
+  const out = ask.requests.map((r) => ({ key: r.key, spans: r.urls.map(() => [] as [number, number][]) }));
   try {
     for (let round = 0; round < ask.warmup + ask.rounds; round++) {
       for (const [i, r] of ask.requests.entries()) {
@@ -33,9 +33,7 @@ async function measure(ask: Ask): Promise<Sampled[]> {
         if (round % 2) order.reverse();
         for (const j of order) {
           const span = await get(agent, ask.port, ask.token, r.urls[j]!);
-          if (round < ask.warmup) continue;
-          out[i]!.ms[j]!.push(span[1] - span[0]);
-          out[i]!.spans[j]!.push(span);
+          if (round >= ask.warmup) out[i]!.spans[j]!.push(span);
         }
       }
     }
