@@ -43,7 +43,3 @@ export function shareWithin(hist: ArrayLike<number>, seconds: 60 | 180, offered:
   for (let i = 0; i < last; i++) within += hist[i]!;
   return within / offered;
 }
-
-export function addInto(target: number[], hist: ArrayLike<number>): void {
-  for (let i = 0; i < hist.length; i++) target[i] = (target[i] ?? 0) + hist[i]!;
-}

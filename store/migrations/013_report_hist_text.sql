@@ -5,8 +5,9 @@
 -- 005, ans_hist) for the app to compute the percentiles and the shares within 60 s and 180 s.
 -- Writing those 85 integers out (array_out, or array_send and the hex of its bytes) cost PostgreSQL
 -- about 5 microseconds a row: 7 ms of the 10 a year by province took (1,350 rows). Kept as text,
--- the same rows are sent for a copy of each. The fold, the rebuild and the recomputation are
--- unchanged: the column is generated from ans_hist, in the same statement that writes it.
+-- the same rows are sent for a copy of each. The column is generated from ans_hist, in the same
+-- statement that writes it, so the fold is unchanged; the recomputation returns it too, and the
+-- rebuild, which cannot give a generated column a value, inserts the answers by name.
 
 -- The text of an integer array does not depend on any setting; array_out is declared stable only
 -- because some element types do.
