@@ -5,10 +5,11 @@
  * of its own as a browser would (reports-browser.ts) over a keep-alive connection to the listening
  * app; each against its floor: the same answer read back from a table that holds it precomputed, through the
  * same app, auth and session, over the range the dashboard opens on (the last twelve months to
- * date, dashboard.js). p99 is taken over 200 repetitions by default, so that it is a percentile and
- * not the single slowest sample. Then the upkeep of the rollups per finished call inside its
- * transactions, the cost of folding its deltas afterwards, and the heaviest requests again while
- * those deltas are still pending (a read adds them to the rollups: migration 005).
+ * date, dashboard.js). p99 is taken over 1,000 repetitions by default: the tenth slowest sample
+ * (nearest rank), not the third of 200, which one scheduler or collector hiccup could decide. Then
+ * the upkeep of the rollups per finished call inside its transactions, the cost of folding its
+ * deltas afterwards, and the heaviest requests again while those deltas are still pending (a read
+ * adds them to the rollups: migration 005).
  */
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -102,7 +103,7 @@ const durations = (spans: [number, number][]) => spans.map(([start, end]) => end
 /**
  * V8's collections during the measurement (perf_hooks 'gc' entries): how many major ones, their
  * longest pause and all pauses in total, and how many samples of each side a pause of 2 ms or more
- * fell into. A p99 over 200 samples is their third slowest (nearest rank): these say how much of it is the
+ * fell into. A p99 over 1,000 samples is their tenth slowest (nearest rank): these say how much of it is the
  * collector's, which pauses every request the app serves alike.
  */
 function watchGc() {
@@ -220,7 +221,7 @@ async function measureUpkeep(pool: Pool, calls: number, whilePending: () => Prom
 
 export async function run(): Promise<BenchResult> {
   const usuarias = Number(process.env.BENCH_USUARIAS ?? 100_000);
-  const reps = Number(process.env.BENCH_REPS ?? 200);
+  const reps = Number(process.env.BENCH_REPS ?? 1000);
   const upkeepCalls = Number(process.env.BENCH_UPKEEP_CALLS ?? 4000);
   const stack = await startStack();
   try {

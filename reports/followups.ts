@@ -30,7 +30,7 @@ export const followupsFigure: Figure = {
     { key: 'attemptsPerContact', header: 'intentos_por_contacto', kind: 'measure', basis: 'contacts' }],
   async compute({ db }, f) {
     const repo = reportsRepo(db);
-    const [occasions, outbound] = await Promise.all([repo.occasions(f, ['followup']), repo.outbound(f)]);
+    const [occasions, outbound] = await Promise.all([repo.occasions(f, ['followup']), repo.outbound(f, ['B'])]);
     const centres = await centreNames(db, [...occasions, ...outbound]);
     const empty = (r: (typeof occasions)[number] | (typeof outbound)[number]) => placed(r, centres, { planned: 0, reached: 0, failed: 0,
       cancelled: 0, open: 0, contactRate: null as number | null, attempts: 0, contacts: 0, attemptsPerContact: null as number | null });
@@ -46,7 +46,6 @@ export const followupsFigure: Figure = {
       row.planned = o.planned; row.reached = o.contact; row.failed = o.failed; row.cancelled = o.cancelled; row.open = o.open;
     }
     for (const c of outbound) {
-      if (c.kind !== 'B') continue;
       const row = at(c);
       row.attempts = c.calls; row.contacts = c.contacts;
     }

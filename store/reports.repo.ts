@@ -321,10 +321,12 @@ export function reportsRepo(db: Queryable) {
       return [...cells.entries()].sort(([a], [b]) => byKey(a, b)).map(([, cell]) => cell);
     },
     /** Outbound attempts (B follow-ups, D control calls): placed, reached, and placed outside her window. */
-    async outbound(f: ReportFilter): Promise<OutboundCellRow[]> {
+    /** Outbound attempts by kind; `kinds` keeps only those (a figure that reads one kind reads no other). */
+    async outbound(f: ReportFilter, kinds?: string[]): Promise<OutboundCellRow[]> {
       const { rows } = await db.query<OutboundCellRow>(rollupQuery('report_call_days',
         'sum(calls)::int as calls, sum(o_atendida)::int as contacts, sum(outside_window)::int as outside_window', f,
-        { where: `direction = 'outbound'`, group: ['kind'] }));
+        kinds ? { where: `direction = 'outbound' and kind = any($param)`, param: kinds, group: ['kind'] }
+          : { where: `direction = 'outbound'`, group: ['kind'] }));
       return rows;
     },
     async occasions(f: ReportFilter, kinds: string[]): Promise<OccasionCellRow[]> {

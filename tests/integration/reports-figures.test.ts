@@ -62,6 +62,9 @@ beforeAll(async () => {
     end: 'completed', filed: { kind: 'B', outcome: 'atendida' } });
   await call(db, { usuariaId: u1, direction: 'outbound', line: 'outbound', kind: 'B', startedAt: '2026-03-18T09:30:00Z', end: 'busy' });
   await occasion(db, u1, 'followup', '2026-03-17', 'contact', '2026-03-17T09:40:00Z');
+  // and a technical-control call (D) the same morning, inside her window: not a follow-up attempt
+  await call(db, { usuariaId: u1, direction: 'outbound', line: 'outbound', kind: 'D', startedAt: '2026-03-17T09:50:00Z', answerAfterS: 5,
+    end: 'completed', filed: { kind: 'D', outcome: 'atendida' } });
   // U3 reached on Tuesday 10 March in Madrid; moves; not reached on Tuesday 24 March in Toledo
   await call(db, { usuariaId: u3, direction: 'outbound', line: 'outbound', kind: 'B', startedAt: '2026-03-10T10:00:00Z', answerAfterS: 6,
     end: 'completed', filed: { kind: 'B', outcome: 'atendida' } });
@@ -160,7 +163,8 @@ describe('figures against a hand-computed world', () => {
 
   it('calls outside her window, judged against the window she had then', async () => {
     const { rows } = await get('/api/reports/outside-window?from=2026-03-01&to=2026-03-31');
-    expect(rows).toEqual([expect.objectContaining({ kind: 'B', placed: 4, outsideWindow: 1 })]);
+    expect(rows).toEqual([expect.objectContaining({ kind: 'B', placed: 4, outsideWindow: 1 }),
+      expect.objectContaining({ kind: 'D', placed: 1, outsideWindow: 0 })]);
   });
 
   it('a call written a moment ago counts before any fold, and the same after it', async () => {
