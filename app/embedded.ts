@@ -42,7 +42,22 @@ export function sharedBuffersMb(totalBytes = os.totalmem()): number {
   return Math.min(2048, Math.max(128, Math.floor(totalBytes / 4 / 2 ** 20)));
 }
 
-/** A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback only. */
+/** The longest path a Unix socket can have (sun_path holds 108 bytes with the terminating NUL). */
+const SOCKET_PATH_MAX = 107;
+
+/**
+ * `dir` when a socket named `name` fits in it, for a server on the same machine: a Unix socket
+ * costs the kernel far less per round trip than loopback TCP, and an inbound call makes a dozen.
+ * Null when the path is too long or could not be written into a setting as it is.
+ */
+export function socketDir(dir: string, name: string): string | null {
+  return Buffer.byteLength(path.join(dir, name)) <= SOCKET_PATH_MAX && !/["',\s]/.test(dir) ? dir : null;
+}
+
+/**
+ * A real PostgreSQL under `<dataDir>/pg`, initialised on first use, listening on loopback and on a
+ * Unix socket in its own directory (the URL names the socket when its path fits: socketDir).
+ */
 export async function startEmbeddedPostgres(dataDir: string, port: number, database = 'atenpro'): Promise<Embedded> {
   const databaseDir = path.join(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
@@ -53,9 +68,12 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   }
   const password = await secret(path.join(dataDir, 'keys', 'pg-password'));
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // the server's own directory: only its user (or root) can reach the socket
+  const sockets = socketDir(databaseDir, `.s.PGSQL.${port}`);
   const server = new EmbeddedPostgres({
     databaseDir, port, user: 'atenpro', password, persistent: true, createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `shared_buffers=${sharedBuffersMb()}MB`],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `shared_buffers=${sharedBuffersMb()}MB`,
+      '-c', `unix_socket_directories=${sockets ?? ''}`],
     onLog: () => undefined, onError: () => undefined,
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
@@ -69,21 +87,26 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     await admin.end();
   }
   return {
-    url: `postgres://atenpro:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    url: `postgres://atenpro:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}` +
+      (sockets ? `?host=${encodeURIComponent(sockets)}` : ''),
     stop: () => server.stop(),
   };
 }
 
 /**
  * A local redis-server under `<dataDir>/redis` with append-only persistence and `noeviction`
- * (the only settings under which BullMQ loses no job).
+ * (the only settings under which BullMQ loses no job), on loopback and on a Unix socket in its
+ * directory; the URL is the socket's path when it fits (socketDir).
  */
 export async function startEmbeddedRedis(dataDir: string, port: number): Promise<Embedded> {
   const dir = path.join(dataDir, 'redis');
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const sockets = socketDir(dir, 'redis.sock');
+  const socket = sockets ? path.join(sockets, 'redis.sock') : null;
   const child: ChildProcess = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
     '--maxmemory-policy', 'noeviction', '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
+    ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const failed = new Promise<never>((_, reject) => {
@@ -91,7 +114,7 @@ export async function startEmbeddedRedis(dataDir: string, port: number): Promise
       `redis-server could not start (${(err as Error).message}); run scripts/setup.sh to install it`)));
     void exited.then((code) => reject(new Error(`redis-server exited with code ${code} (is port ${port} in use?)`)));
   });
-  const url = `redis://127.0.0.1:${port}`;
+  const url = socket ?? `redis://127.0.0.1:${port}`;
   await Promise.race([waitForRedis(url), failed]);
   failed.catch(() => undefined);
   return {
