@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { sharedBuffersMb } from '../../app/embedded.ts';
+import { Redis } from 'ioredis';
+import { sharedBuffersMb, socketDir } from '../../app/embedded.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -69,6 +70,28 @@ describe('embedded default', () => {
       expect(Number(rows[0].mb)).toBe(sharedBuffersMb());
     } finally {
       await client.end();
+    }
+  });
+
+  it('reaches its embedded servers through Unix sockets when their paths fit, and over loopback otherwise', async () => {
+    expect(socketDir('/srv/atenpro/data/pg', '.s.PGSQL.54329')).toBe('/srv/atenpro/data/pg');
+    expect(socketDir(`/srv/${'d'.repeat(100)}/pg`, '.s.PGSQL.54329')).toBeNull(); // longer than sun_path
+    expect(socketDir('/srv/atenpro,data/pg', '.s.PGSQL.54329')).toBeNull(); // would split the setting's list
+    expect(socketDir('/srv/aten pro/pg', '.s.PGSQL.54329')).toBeNull();
+    if (process.env.DATABASE_URL || process.env.REDIS_URL) return;
+    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    try {
+      // a session over a Unix socket has no client address
+      const { rows } = await client.query('select inet_client_addr() as addr');
+      expect(rows[0].addr).toBeNull();
+      const url = inject('redisUrl');
+      expect(url).toMatch(/\/redis\.sock$/);
+      expect(String(await redis.client('INFO'))).toContain(`laddr=${url}`);
+    } finally {
+      await client.end();
+      redis.disconnect();
     }
   });
 });

@@ -4,6 +4,7 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTwilioApi, type FakeTwilioApi } from '../fixtures/fake-twilio-api.ts';
 import { altaBody, bearer, createCentre, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
+import { withDatabase } from '../helpers/db.ts';
 import { until } from './inbound-contract.ts';
 
 const ACCOUNT = `AC${'0'.repeat(31)}3`;
@@ -37,7 +38,7 @@ async function newOperator() {
 
 /** Stops (or restarts) the store for this app: its database refuses every connection. */
 async function setStore(up: boolean) {
-  const admin = new pg.Client({ connectionString: t.db.url.replace(/\/[^/]+$/, '/postgres') });
+  const admin = new pg.Client({ connectionString: withDatabase(t.db.url, 'postgres') });
   await admin.connect();
   const name = new URL(t.db.url).pathname.slice(1);
   await admin.query(`alter database "${name}" allow_connections ${up}`);
