@@ -29,30 +29,11 @@ export const followupsFigure: Figure = {
     { key: 'attempts', header: 'intentos', kind: 'count' }, { key: 'contacts', header: 'contactos', kind: 'count' },
     { key: 'attemptsPerContact', header: 'intentos_por_contacto', kind: 'measure', basis: 'contacts' }],
   async compute({ db }, f) {
-    const repo = reportsRepo(db);
-    const [occasions, outbound] = await Promise.all([repo.occasions(f, ['followup']), repo.outbound(f, ['B'])]);
-    const centres = await centreNames(db, [...occasions, ...outbound]);
-    const empty = (r: (typeof occasions)[number] | (typeof outbound)[number]) => placed(r, centres, { planned: 0, reached: 0, failed: 0,
-      cancelled: 0, open: 0, contactRate: null as number | null, attempts: 0, contacts: 0, attemptsPerContact: null as number | null });
-    const rows = new Map<string, ReturnType<typeof empty>>();
-    const at = (r: (typeof occasions)[number] | (typeof outbound)[number]) => {
-      const key = placeKey(r);
-      let row = rows.get(key);
-      if (!row) rows.set(key, (row = empty(r)));
-      return row;
-    };
-    for (const o of occasions) {
-      const row = at(o);
-      row.planned = o.planned; row.reached = o.contact; row.failed = o.failed; row.cancelled = o.cancelled; row.open = o.open;
-    }
-    for (const c of outbound) {
-      const row = at(c);
-      row.attempts = c.calls; row.contacts = c.contacts;
-    }
-    return [...rows.entries()].sort(([a], [b]) => byKey(a, b)).map(([, r]) => {
-      r.contactRate = ratio(r.reached, r.reached + r.failed);
-      r.attemptsPerContact = ratio(r.attempts, r.contacts);
-      return r;
-    });
+    const cells = await reportsRepo(db).followups(f);
+    const centres = await centreNames(db, cells);
+    return cells.map((c) => [placeKey(c), c] as const).sort(([a], [b]) => byKey(a, b)).map(([, c]) => placed(c, centres, {
+      planned: c.planned, reached: c.contact, failed: c.failed, cancelled: c.cancelled, open: c.open,
+      contactRate: ratio(c.contact, c.contact + c.failed), attempts: c.calls, contacts: c.contacts, attemptsPerContact: ratio(c.calls, c.contacts),
+    }));
   },
 };

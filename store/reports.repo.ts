@@ -203,15 +203,17 @@ export function settledAfterTo(table: string, deltas?: string): string {
  * month parts (monthParts): the whole months from the rollup by month (level 5 for the whole
  * service, 3 for provinces, 4 for municipalities and centres), the days at its edges from the daily
  * one (0, 1, 2): a year is 12 rows per cell, not 365. `opts.param` is one more value, referred to as `$param` in `opts.where`.
+ * `opts.values`: the values of a statement this read goes into (they start with grain, from and
+ * to, $1 to $3), so that two reads of one filter make one statement (`sideBySide`).
  * `opts.rows`: one row per rollup row, neither grouped nor ordered (`measures` are then plain
  * columns); the caller adds up the rows of a cell and orders the cells.
  */
 export function rollupQuery(table: RollupTable, measures: string, f: ReportFilter,
-  opts: { where?: string; group?: string[]; param?: unknown; rows?: boolean } = {}): Built {
+  opts: { where?: string; group?: string[]; param?: unknown; rows?: boolean; values?: unknown[] } = {}): Built {
   const level = geoLevel(f);
   // the level is written into the text (it is one of six numbers, never the caller's): each shape
   // is planned for its own partition, also once the statement has a generic plan
-  const values: unknown[] = [f.grain, f.from, f.to];
+  const values: unknown[] = opts.values ?? [f.grain, f.from, f.to];
   const where: string[] = [];
   if (f.province !== undefined) { values.push(f.province); where.push(`province_code = $${values.length}`); }
   if (f.municipality !== undefined) { values.push(f.municipality); where.push(`municipality = $${values.length}`); }
@@ -230,6 +232,24 @@ export function rollupQuery(table: RollupTable, measures: string, f: ReportFilte
     from ${source}
     ${opts.rows ? '' : `group by 1${GEO_GROUP[f.by]}${extra} order by 1${GEO_GROUP[f.by]}${extra}`}`;
   return named(`reports.${table}`, text, values);
+}
+
+/**
+ * Two grouped reads of one filter (the second built with the first's `values`) as one statement:
+ * one row per period and place with both reads' measures, 0 where one of them has no row. One
+ * round trip and one session instead of two, whose latencies a request would otherwise wait for
+ * the slower of.
+ */
+function sideBySide(prefix: string, a: Built, aMeasures: string[], b: Built, bMeasures: string[]): Built {
+  const key = (c: string) => `coalesce(a.${c}, b.${c}) as ${c}`;
+  const zero = (side: string) => (c: string) => `coalesce(${side}.${c}, 0) as ${c}`;
+  // centre_id is null off the centre grouping: compared through the rollups' "no centre", which
+  // keeps the condition one a full join can hash
+  const text = `select ${['period', 'province', 'municipality', 'centre_id'].map(key).join(', ')},
+      ${[...aMeasures.map(zero('a')), ...bMeasures.map(zero('b'))].join(', ')}
+    from (${a.text}) a full join (${b.text}) b on b.period = a.period and b.province = a.province and b.municipality = a.municipality
+      and coalesce(b.centre_id, '${NO_CENTRE}'::uuid) = coalesce(a.centre_id, '${NO_CENTRE}'::uuid)`;
+  return named(prefix, text, b.values);
 }
 
 export interface GeoRow { period: string; province: string; municipality: string; centre_id: string | null }
@@ -253,6 +273,10 @@ export interface OccasionCellRow extends GeoRow {
   kind: string; planned: number; open: number; contact: number; failed: number; cancelled: number; on_time: number;
 }
 export interface OutboundCellRow extends GeoRow { kind: string; calls: number; contacts: number; outside_window: number }
+/** Follow-up occasions and the outbound follow-up (B) attempts of one period and place. */
+export interface FollowupCellRow extends GeoRow {
+  planned: number; open: number; contact: number; failed: number; cancelled: number; calls: number; contacts: number;
+}
 
 const sumInt = (c: string) => `sum(${c})::int as ${c}`;
 const HIST_SUM = `array[${Array.from({ length: HIST_BUCKETS }, (_, i) => `coalesce(sum(ans_hist[${i + 1}]), 0)::int`).join(', ')}]`;
@@ -321,12 +345,19 @@ export function reportsRepo(db: Queryable) {
       return [...cells.entries()].sort(([a], [b]) => byKey(a, b)).map(([, cell]) => cell);
     },
     /** Outbound attempts (B follow-ups, D control calls): placed, reached, and placed outside her window. */
-    /** Outbound attempts by kind; `kinds` keeps only those (a figure that reads one kind reads no other). */
-    async outbound(f: ReportFilter, kinds?: string[]): Promise<OutboundCellRow[]> {
+    async outbound(f: ReportFilter): Promise<OutboundCellRow[]> {
       const { rows } = await db.query<OutboundCellRow>(rollupQuery('report_call_days',
         'sum(calls)::int as calls, sum(o_atendida)::int as contacts, sum(outside_window)::int as outside_window', f,
-        kinds ? { where: `direction = 'outbound' and kind = any($param)`, param: kinds, group: ['kind'] }
-          : { where: `direction = 'outbound'`, group: ['kind'] }));
+        { where: `direction = 'outbound'`, group: ['kind'] }));
+      return rows;
+    },
+    /** The follow-up occasions and the B attempts, side by side per period and place, in one statement. */
+    async followups(f: ReportFilter): Promise<FollowupCellRow[]> {
+      const occasions = ['planned', 'open', 'contact', 'failed', 'cancelled'];
+      const a = rollupQuery('report_occasion_days', occasions.map(sumInt).join(', '), f, { where: `kind = 'followup'` });
+      const b = rollupQuery('report_call_days', 'sum(calls)::int as calls, sum(o_atendida)::int as contacts', f,
+        { where: `direction = 'outbound' and kind = 'B'`, values: a.values });
+      const { rows } = await db.query<FollowupCellRow>(sideBySide('reports.followups', a, occasions, b, ['calls', 'contacts']));
       return rows;
     },
     async occasions(f: ReportFilter, kinds: string[]): Promise<OccasionCellRow[]> {
