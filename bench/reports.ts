@@ -3,9 +3,9 @@
  * attempts, written by the seed generator). Every request the dashboard makes when it opens, with
  * no filter and with a province filter, p50/p99 over HTTP (a manager's session), asked by a process
  * of its own as a browser would (reports-browser.ts) over a keep-alive connection to the listening
- * app; each against its floor: the same answer read back from a table that holds it precomputed, through the
- * same app, auth and session, over the range the dashboard opens on (the last twelve months to
- * date, dashboard.js). p99 is taken over 1,000 repetitions by default: the tenth slowest sample
+ * app; each against its floor: the same answer read back from a table that holds it precomputed,
+ * through the same app, auth and session, over the range the dashboard opens on (the last twelve
+ * months to date, dashboard.js). p99 is taken over 1,000 repetitions by default: the tenth slowest sample
  * (nearest rank), not the third of 200, which one scheduler or collector hiccup could decide. Then
  * the upkeep of the rollups per finished call inside its transactions, the cost of folding its
  * deltas afterwards, and the heaviest requests again while those deltas are still pending (a read
@@ -103,8 +103,8 @@ const durations = (spans: [number, number][]) => spans.map(([start, end]) => end
 /**
  * V8's collections during the measurement (perf_hooks 'gc' entries): how many major ones, their
  * longest pause and all pauses in total, and how many samples of each side a pause of 2 ms or more
- * fell into. A p99 over 1,000 samples is their tenth slowest (nearest rank): these say how much of it is the
- * collector's, which pauses every request the app serves alike.
+ * fell into. A p99 over 1,000 samples is their tenth slowest (nearest rank): these say how much of
+ * it is the collector's, which pauses every request the app serves alike.
  */
 function watchGc() {
   const pauses: { start: number; ms: number; major: boolean }[] = [];

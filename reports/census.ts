@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { centreNames, PLACE_COLUMNS, type Figure, type Row } from './figure.ts';
-import { byKey, periods, placeOf, PlaceFields } from './filters.ts';
+import { inKeyOrder, periods, placeOf, PlaceFields } from './filters.ts';
 
 /** Anexo V.4 and the provider's own causes (migration 001). */
 export const BAJA_CAUSES = ['caducidad_medidas', 'convivencia_agresor', 'incumplimientos_reiterados', 'traslado_entidad_no_adherida',
@@ -55,7 +55,7 @@ export const censusFigure: Figure = {
       p.altas[i]! += r.altas;
       for (let c = 0; c < CAUSE_SLOTS; c++) p.bajas[i * CAUSE_SLOTS + c]! += r.bajas[c]!;
     }
-    const ordered = [...places.entries()].sort(([a], [b]) => byKey(a, b)).map(([, p]) => ({ ...p, place: placeOf(p.at, centres) }));
+    const ordered = inKeyOrder(places).map((p) => ({ ...p, place: placeOf(p.at, centres) }));
     // by period, then place; every row a copy of one template, so that no row grows key by key
     // (a drill-down by month is hundreds of rows of 24 fields)
     const out: Row[] = [];

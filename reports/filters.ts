@@ -4,7 +4,7 @@ import { province as provinceOf } from '../common/provinces.ts';
 import type { CentreName } from '../store/reports-direct.repo.ts';
 import type { GeoRow, Grain, ReportFilter } from '../store/reports.repo.ts';
 
-export { byKey, placeKey } from '../store/reports.repo.ts';
+export { byKey, inKeyOrder, placeKey } from '../store/reports.repo.ts';
 
 const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 

@@ -1,7 +1,7 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { reportsRepo } from '../store/reports.repo.ts';
 import { centreNames, PLACE_COLUMNS, ratio, type Figure } from './figure.ts';
-import { byKey, placed, placeKey, PlaceFields } from './filters.ts';
+import { inKeyOrder, placed, placeKey, PlaceFields } from './filters.ts';
 
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
@@ -31,7 +31,7 @@ export const followupsFigure: Figure = {
   async compute({ db }, f) {
     const cells = await reportsRepo(db).followups(f);
     const centres = await centreNames(db, cells);
-    return cells.map((c) => [placeKey(c), c] as const).sort(([a], [b]) => byKey(a, b)).map(([, c]) => placed(c, centres, {
+    return inKeyOrder(cells.map((c) => [placeKey(c), c] as const)).map((c) => placed(c, centres, {
       planned: c.planned, reached: c.contact, failed: c.failed, cancelled: c.cancelled, open: c.open,
       contactRate: ratio(c.contact, c.contact + c.failed), attempts: c.calls, contacts: c.contacts, attemptsPerContact: ratio(c.calls, c.contacts),
     }));

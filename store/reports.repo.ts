@@ -260,6 +260,11 @@ export const placeKey = (r: GeoRow) => `${r.period ?? ''}|${r.province}|${r.muni
 /** Orders rows by their place key as the dashboard lists them (one collator, not one per comparison). */
 export const byKey = new Intl.Collator().compare;
 
+/** The values of `[key, value]` entries (a Map's), ordered by their keys as byKey orders them. */
+export function inKeyOrder<T>(entries: Iterable<readonly [string, T]>): T[] {
+  return [...entries].sort(([a], [b]) => byKey(a, b)).map(([, v]) => v);
+}
+
 export interface CallCellRow extends GeoRow {
   direction: string; line: string; kind: string; calls: number; answered: number; outside_window: number;
   o_atendida: number; o_sin_voz: number; o_colgada: number; o_equivocada: number; o_prueba: number; o_no_es_ella: number;
@@ -342,7 +347,7 @@ export function reportsRepo(db: Queryable) {
         cell.answered += r.answered;
         histAdd(cell.hist, r.hist);
       }
-      return [...cells.entries()].sort(([a], [b]) => byKey(a, b)).map(([, cell]) => cell);
+      return inKeyOrder(cells);
     },
     /** Outbound attempts (B follow-ups, D control calls): placed, reached, and placed outside her window. */
     async outbound(f: ReportFilter): Promise<OutboundCellRow[]> {
