@@ -25,7 +25,7 @@ import { locationRoutes, locationService } from '../location/index.ts';
 import { registerTwilio, twilioConfigFrom } from '../telephony/twilio/index.ts';
 import type { Clock } from '../common/clock.ts';
 import type { FieldCipher } from '../store/crypto.ts';
-import type { Pool } from '../store/db.ts';
+import { createReadsPool, type Pool } from '../store/db.ts';
 import type { Config } from './config.ts';
 import { installErrorHandler } from './errors.ts';
 import { healthRoutes } from './health.routes.ts';
@@ -41,10 +41,13 @@ export interface AppDeps {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { telephony: Telephony; dialer: Dialer }
+  interface FastifyInstance { telephony: Telephony; dialer: Dialer; reportsReads: Pool }
 }
 
-/** Builds the HTTP app from its parts; the only connection it opens is Redis's subscriber. */
+/**
+ * Builds the HTTP app from its parts. The connections it opens itself: Redis's subscriber, and the
+ * dashboard's own Postgres connections (made with `pool`'s settings, closed with the app).
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, pool, redis, cipher, clock, logger, registry } = deps;
   const app = Fastify({
@@ -113,11 +116,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agendaRoutes, { pool, clock, dialer });
   await app.register(technicalRoutes, { pool, clock, config: config.dialer.control });
   await app.register(incidentsRoutes, { pool, clock, cipher });
-  await app.register(reportsRoutes, { pool, clock, chromiumPath: config.reports.chromiumPath,
+  const reportsReads = createReadsPool(pool);
+  app.addHook('onClose', () => reportsReads.end());
+  await app.register(reportsRoutes, { pool, reads: reportsReads, clock, chromiumPath: config.reports.chromiumPath,
     selftestPeriodHours: config.dialer.control.selftestPeriodHours });
   const reportsFolder = await startReportsFolder({ pool, redis, prefix: config.redisPrefix, log: logger });
   app.addHook('onClose', () => reportsFolder.close());
   app.decorate('telephony', telephony);
   app.decorate('dialer', dialer);
+  app.decorate('reportsReads', reportsReads);
   return app as unknown as FastifyInstance;
 }

@@ -61,7 +61,7 @@ async function managerToken(pool: Pool): Promise<string> {
   return token;
 }
 
-/** The floor: the same response body, precomputed, read by key with one indexed query, through the same app and auth. */
+/** The floor: the same response body, precomputed, read by key with one indexed query, through the same app, auth and connections as the figures. */
 function floorRoute(app: FastifyInstance, pool: Pool): void {
   app.get<{ Params: { key: string } }>('/api/bench/precomputed/:key', { config: { access: { roles: REPORT_READERS } }, schema: { hide: true } },
     async (req, reply) => {
@@ -234,7 +234,7 @@ export async function run(): Promise<BenchResult> {
       DIALER_WORKERS: 'false' });
     const app = await buildApp({ config, pool: stack.pool, redis: stack.redis, cipher: stack.cipher, clock: systemClock,
       logger: createLogger('warn'), registry: createRegistry() });
-    floorRoute(app, stack.pool);
+    floorRoute(app, app.reportsReads);
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const token = await managerToken(stack.pool);

@@ -17,7 +17,10 @@ import { renderPdf } from './pdf.ts';
 import { monthlySummary, summaryCsv, summaryHtml } from './summary.ts';
 
 export interface ReportsRoutesOptions {
+  /** The service's pool: the exports' audit trail is written through it. */
   pool: Pool;
+  /** The dashboard's own connections (store/db.ts, createReadsPool): every read of these routes. */
+  reads: Pool;
   clock: Clock;
   /** The Chromium that prints PDFs (CHROMIUM_PATH). */
   chromiumPath: string;
@@ -49,8 +52,8 @@ function sendJson(reply: FastifyReply, json: string): FastifyReply {
 const csvName = (s: string) => s.normalize('NFD').replace(/[^\w.-]+/g, '_');
 
 export const reportsRoutes: FastifyPluginAsyncTypebox<ReportsRoutesOptions> = async (app, opts) => {
-  const { pool, clock } = opts;
-  const ctx = (): FigureContext => ({ db: pool, now: clock.now(), selftestPeriodHours: opts.selftestPeriodHours });
+  const { pool, reads, clock } = opts;
+  const ctx = (): FigureContext => ({ db: reads, now: clock.now(), selftestPeriodHours: opts.selftestPeriodHours });
   /** Every export leaves a trace: who, what, which filters, how many rows; never a name or a number. */
   const audit = (req: FastifyRequest, what: string, format: string, detail: Record<string, unknown>) =>
     auditRepo(pool).write({ actor: auditActor(actorOf(req)), action: 'report.export', route: req.routeOptions.url ?? null,
@@ -75,9 +78,9 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<ReportsRoutesOptions> = as
   async (req) => {
     const province = req.query.province;
     const [municipalities, centres, entities] = await Promise.all([
-      province ? reportsRepo(pool).municipalities(province) : Promise.resolve([]),
-      province ? reportsDirectRepo(pool).centres({ province }) : Promise.resolve([]),
-      reportsDirectRepo(pool).entities()]);
+      province ? reportsRepo(reads).municipalities(province) : Promise.resolve([]),
+      province ? reportsDirectRepo(reads).centres({ province }) : Promise.resolve([]),
+      reportsDirectRepo(reads).entities()]);
     return { provinces: PROVINCES.map((p) => ({ code: p.code, name: p.name })), municipalities,
       centres: centres.map((c) => ({ id: c.id, code: c.code, name: c.name, municipality: c.municipality, province: c.province_code,
         entidadLocal: c.entidad_local })), entities: entities.map((e) => e.entidad_local) };
@@ -131,14 +134,14 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<ReportsRoutesOptions> = as
 
   app.get('/api/reports/entities', { config: access, schema: { tags, summary: 'The local entities (Entidades Locales) with centres',
     response: { 200: Type.Array(Type.Object({ entidadLocal: Type.String(), centres: Type.Integer() })) } } },
-  async () => (await reportsDirectRepo(pool).entities()).map((e) => ({ entidadLocal: e.entidad_local, centres: e.centres })));
+  async () => (await reportsDirectRepo(reads).entities()).map((e) => ({ entidadLocal: e.entidad_local, centres: e.centres })));
 
   for (const format of ['csv', 'html', 'pdf'] as const) {
     app.get(`/api/reports/entity-monthly.${format}`, { config: access, schema: { tags,
       summary: `§7 monthly list of a local entity's active usuarias: expediente codes and alta dates (${format.toUpperCase()})`,
       querystring: EntityQuery, produces: [format === 'csv' ? 'text/csv' : format === 'html' ? 'text/html' : 'application/pdf'] } },
     async (req, reply) => {
-      const report = await entityMonthly(pool, req.query.entidadLocal, req.query.month);
+      const report = await entityMonthly(reads, req.query.entidadLocal, req.query.month);
       await audit(req, 'entity-monthly', format, { entidadLocal: report.entidadLocal, month: report.month, rows: report.rows.length });
       const base = `usuarias_activas_${report.entidadLocal}_${report.month}`;
       if (format === 'csv') {

@@ -65,6 +65,32 @@ describe('who may read the statistics', () => {
   });
 });
 
+describe('the dashboard\'s connections', () => {
+  it('figures are read on connections of their own, each statement planned once (a generic plan), never on the service\'s', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await t.app.inject({ url: `/api/reports/calls?${MARCH}`, headers: bearer(manager) })).statusCode).toBe(200);
+    }
+    // one request at a time: the dashboard's pool used its last connection again, and it is the one handed out now
+    const reads = await t.app.reportsReads.connect();
+    try {
+      const { rows } = await reads.query<{ name: string; generic_plans: number; custom_plans: number }>(
+        `select name, generic_plans::int, custom_plans::int from pg_prepared_statements where name like 'reports.%'`);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect({ name: r.name, custom: r.custom_plans }).toEqual({ name: r.name, custom: 0 });
+      expect(rows.some((r) => r.generic_plans >= 1)).toBe(true);
+    } finally {
+      reads.release();
+    }
+    const service = await t.pool.connect();
+    try {
+      const { rows } = await service.query(`select name from pg_prepared_statements where name like 'reports.%'`);
+      expect(rows).toEqual([]);
+    } finally {
+      service.release();
+    }
+  });
+});
+
 describe('exports', () => {
   it('CSV: the expected header, one line per row, small cells as "<3", and audited', async () => {
     const json = (await t.app.inject({ url: `/api/reports/calls?${MARCH}&by=province`, headers: bearer(manager) })).json();
