@@ -40,7 +40,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       ? parseKey(config.encryptionKey)
       : await loadKeyFile(config.encryptionKeyFile, !config.databaseUrl);
     const pool = createPool(databaseUrl);
-    pool.on('error', (err) => log.error({ err: err.message }, 'postgres pool error'));
+    // pool.end() lets go of its connections without waiting for their backends to exit: an embedded
+    // server stopped right after ends them itself, and that is the stop, not an error
+    let stopping = false;
+    pool.on('error', (err) => { if (!stopping) log.error({ err: err.message }, 'postgres pool error'); });
     const applied = await migrate(pool);
     if (applied.length) log.info({ applied }, 'migrations applied');
 
@@ -53,6 +56,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
       pool, redis, redisUrl, cipher: fieldCipher(key),
       embedded: { postgres: !!pgServer, redis: !!redisServer },
       async stop() {
+        stopping = true;
         redis.disconnect();
         await pool.end();
         for (const s of started.reverse()) await s.stop();
