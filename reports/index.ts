@@ -6,7 +6,7 @@
  *   /api/reports                          the figures below, with titles and CSV columns
  *   /api/reports/filters?province=        provinces; municipalities and centres of one province; local entities
  *   /api/reports/<figure>                 JSON: { figure, title, generatedAt, level, filters, rows[] }
- *   /api/reports/<figure>.csv             the same table as CSV, cells under 3 as "<3" (audited)
+ *   /api/reports/<figure>.csv             the same table as CSV, cells under 3 and rows about fewer than 3 usuarias as "<3" (audited)
  *   /api/reports/monthly-summary          ?month=YYYY-MM[&province=] the month in figures (JSON)
  *   /api/reports/monthly-summary.csv      the same, CSV, small cells suppressed (audited)
  *   /api/reports/monthly-summary.html     the same, printable page (audited)

@@ -4,6 +4,7 @@ import { callsFigure } from './calls.ts';
 import { BAJA_CAUSES, censusFigure } from './census.ts';
 import { contactLossFlowsFigure } from './contact-loss.ts';
 import { escapeHtml, suppress, toCsv } from './csv.ts';
+import { isPersonal } from './disclosure.ts';
 import { emergenciesFigure } from './emergencies.ts';
 import type { Column, FigureContext, Row } from './figure.ts';
 import { monthRange } from './filters.ts';
@@ -63,11 +64,14 @@ export async function monthlySummary(ctx: FigureContext, month: string, province
   return { month, province: province ?? null, items };
 }
 
-/** The items as they may leave the centre: small counts, and measures over small counts, as "<3". */
+/**
+ * The items as they may leave the centre: small counts, and measures over small counts, as "<3";
+ * all of them when the month's usuarias there (attended) are fewer than three.
+ */
 export function suppressedValues(s: MonthlySummary): (string | number | boolean | null)[] {
   const columns: Column[] = s.items.map((i) => ({ key: i.key, header: i.key, kind: i.kind, basis: i.basis }));
   const row: Row = Object.fromEntries(s.items.map((i) => [i.key, i.value]));
-  return suppress(columns, row);
+  return suppress(columns, row, isPersonal(columns, row, Number(row.usuarias_atendidas ?? 0)));
 }
 
 export function summaryCsv(s: MonthlySummary): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, signIn, startTestApp, type TestApp } from '../helpers/app.ts';
-import { call, centre, usuaria } from './reports-fixture.ts';
+import { call, centre, move, usuaria } from './reports-fixture.ts';
 
 /**
  * Three usuarias in Madrid (28), one in Telde (35); Madrid's entity has the three. In March:
@@ -104,10 +104,11 @@ describe('exports', () => {
       + 'atendida,sin_voz,colgada,equivocada,prueba,no_es_ella,contestador,completada,no_contesta,ocupado,fallida');
     expect(lines).toHaveLength(1 + json.rows.length);
     expect(lines[1]).toBe('2026-03-01,28,Madrid,,,inbound,general,A,3,3,3,0,0,0,0,0,0,0,0,0,0');
-    expect(lines[2]).toBe('2026-03-01,35,Las Palmas,,,inbound,emergency,C,<3,<3,<3,0,0,0,0,0,0,0,0,0,0');
+    // Telde's row is about one usuaria: none of its figures leaves, its zeros included
+    expect(lines[2]).toBe(`2026-03-01,35,Las Palmas,,,inbound,emergency,C,${Array(13).fill('<3').join(',')}`);
 
     const answers = csvLines((await t.app.inject({ url: `/api/reports/answer-times.csv?${MARCH}&by=province`, headers: bearer(manager) })).body);
-    expect(answers[2]).toMatch(/^2026-03-01,35,Las Palmas,,,C,<3,<3,0,<3,<3,<3,<3,<3,<3,<3,<3$/); // rates over one call too
+    expect(answers[2]).toMatch(/^2026-03-01,35,Las Palmas,,,C,<3,<3,<3,<3,<3,<3,<3,<3,<3,<3,<3$/); // rates over one call too
     const { rows } = await t.pool.query(`select detail from audit_log where action = 'report.export' order by id`);
     expect(rows.map((r) => [r.detail.report, r.detail.format, r.detail.rows])).toEqual([['calls', 'csv', 2], ['answer-times', 'csv', 2]]);
   });
@@ -168,5 +169,35 @@ describe('exports', () => {
     }
     const calls = doc.paths['/api/reports/calls'].get.responses['200'].content['application/json'].schema;
     expect(Object.keys(calls.properties.rows.items.properties)).toEqual(expect.arrayContaining(['period', 'kind', 'atendida', 'noContesta']));
+  });
+});
+
+describe('rows about fewer than three usuarias, however large their counts', () => {
+  it('leave every export as "<3" whole, also where she no longer lives; the dashboard still reads them', async () => {
+    // Ceuta: one usuaria, four calls. Melilla: three calls of one who has since moved to Madrid.
+    const ceuta = await centre(t.pool, '51', 'Ceuta', 'Ciudad de Ceuta');
+    const melilla = await centre(t.pool, '52', 'Melilla', 'Ciudad de Melilla');
+    const inCeuta = await usuaria(t.pool, { province: '51', municipality: 'Ceuta', centreId: ceuta, altaOn: '2026-02-01' });
+    const inMelilla = await usuaria(t.pool, { province: '52', municipality: 'Melilla', centreId: melilla, altaOn: '2026-02-01' });
+    for (const [who, n] of [[inCeuta, 4], [inMelilla, 3]] as const) {
+      for (let i = 0; i < n; i++) {
+        await call(t.pool, { usuariaId: who.usuariaId, direction: 'inbound', line: 'general', kind: 'A', startedAt: `2026-03-2${i}T10:00:00Z`,
+          answerAfterS: 5, end: 'completed', filed: { kind: 'A', outcome: 'atendida' } });
+      }
+    }
+    await move(t.pool, inMelilla.usuariaId, '28', 'Madrid');
+    const json = (await t.app.inject({ url: `/api/reports/calls?${MARCH}&by=province`, headers: bearer(manager) })).json();
+    expect(json.rows.map((r: { province: string; calls: number }) => [r.province, r.calls])).toEqual([['28', 3], ['35', 1], ['51', 4], ['52', 3]]);
+    const lines = csvLines((await t.app.inject({ url: `/api/reports/calls.csv?${MARCH}&by=province`, headers: bearer(manager) })).body);
+    const line = (province: string) => lines.find((l) => l.split(',')[1] === province)!.split(',');
+    expect(line('28').slice(8, 11)).toEqual(['3', '3', '3']);
+    for (const province of ['51', '52']) expect(line(province).slice(8), province).toEqual(Array(13).fill('<3'));
+    // a figure with measures too (answer times: rates and percentiles)
+    const answers = csvLines((await t.app.inject({ url: `/api/reports/answer-times.csv?${MARCH}&by=province`, headers: bearer(manager) })).body);
+    expect(answers.find((l) => l.split(',')[1] === '51')!.split(',').slice(6).every((v) => v === '<3')).toBe(true);
+    const summary = csvLines((await t.app.inject({ url: '/api/reports/monthly-summary.csv?month=2026-03&province=51', headers: bearer(manager) })).body);
+    expect(summary.slice(1).map((l) => l.split(',').at(-1))).toEqual(summary.slice(1).map(() => '<3'));
+    const madrid = csvLines((await t.app.inject({ url: '/api/reports/monthly-summary.csv?month=2026-03&province=28', headers: bearer(manager) })).body);
+    expect(madrid.find((l) => l.startsWith('llamadas_A,'))).toBe('llamadas_A,Llamadas entrantes de la usuaria (A),3');
   });
 });
