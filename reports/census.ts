@@ -25,7 +25,8 @@ export const censusFigure: Figure = {
   title: 'Usuarias activas, altas y bajas por causa',
   description: 'Per period: altas, bajas (and by cause), usuarias active at the end of the period (last day of the period '
     + 'within the range), and usuarias attended (active at its start or with an alta in it). Active at a date D: ask for '
-    + 'from = to = D, grain day.',
+    + 'from = to = D, grain day. Placed where she lives now, at the centre that follows her now: the case store keeps no '
+    + 'history of her address (the call figures are placed where she lived at the time of each call).',
   row: Type.Object({
     ...PlaceFields,
     activeAtEnd: count('active at the end of the period'), attended: count('active at its start plus altas in it'),
