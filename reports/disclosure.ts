@@ -3,7 +3,8 @@ import { censusFigure } from './census.ts';
 import { SMALL_CELL } from './csv.ts';
 import type { Column, FigureContext, Row } from './figure.ts';
 
-const placeKey = (r: Row) => `${r.province}|${r.municipality}|${r.centreId ?? ''}`;
+// a figure row's place (camel-case centreId; store's placeKey keys the repositories' rows)
+const placeOfRow = (r: Row) => `${r.province}|${r.municipality}|${r.centreId ?? ''}`;
 
 /**
  * How many usuarias a row of a figure describes, for the exports that leave the centre: those the
@@ -18,11 +19,11 @@ export async function populationOf(ctx: FigureContext, f: ReportFilter): Promise
   const byPeriod = new Map<string, number>();
   const atEnd = new Map<string, number>();
   for (const r of census) {
-    byPeriod.set(`${r.period}|${placeKey(r)}`, Number(r.attended));
-    atEnd.set(placeKey(r), Number(r.activeAtEnd)); // periods come in order: the last one stays
+    byPeriod.set(`${r.period}|${placeOfRow(r)}`, Number(r.attended));
+    atEnd.set(placeOfRow(r), Number(r.activeAtEnd)); // periods come in order: the last one stays
   }
   return (row) => {
-    const n = row.period === '' ? atEnd.get(placeKey(row)) : byPeriod.get(`${row.period}|${placeKey(row)}`);
+    const n = row.period === '' ? atEnd.get(placeOfRow(row)) : byPeriod.get(`${row.period}|${placeOfRow(row)}`);
     if (n !== undefined) return n;
     // every census row of a split level names its province: a row without one is unidentified callers
     return row.province === '' && f.by !== 'none' ? null : 0;
