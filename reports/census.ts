@@ -23,6 +23,7 @@ const ROW_TEMPLATE: Row = { period: '', province: '', provinceName: null, munici
 export const censusFigure: Figure = {
   name: 'census',
   title: 'Usuarias activas, altas y bajas por causa',
+  countsUsuarias: true,
   description: 'Per period: altas, bajas (and by cause), usuarias active at the end of the period (last day of the period '
     + 'within the range), and usuarias attended (active at its start or with an alta in it). Active at a date D: ask for '
     + 'from = to = D, grain day. Placed where she lives now, at the centre that follows her now: the case store keeps no '

@@ -27,6 +27,11 @@ export interface Figure {
   columns: Column[];
   /** Whether the figure is taken at one moment (now) rather than over the date range. */
   snapshot?: boolean;
+  /**
+   * Whether its cells count usuarias themselves (the census): the small-cell rule then protects
+   * each cell, and its exports are not weighed by the people of each row (disclosure.ts).
+   */
+  countsUsuarias?: boolean;
   compute(ctx: FigureContext, f: ReportFilter): Promise<Row[]>;
 }
 

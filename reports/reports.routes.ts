@@ -8,7 +8,6 @@ import { auditRepo } from '../store/audit.repo.ts';
 import type { Pool } from '../store/db.ts';
 import { reportsDirectRepo } from '../store/reports-direct.repo.ts';
 import { geoLevel, reportsRepo } from '../store/reports.repo.ts';
-import { censusFigure } from './census.ts';
 import { figureCsv } from './csv.ts';
 import { isPersonal, populationOf } from './disclosure.ts';
 import { entityMonthly, entityMonthlyCsv, entityMonthlyHtml } from './entity-report.ts';
@@ -107,8 +106,8 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<ReportsRoutesOptions> = as
       querystring: FilterQuery, produces: ['text/csv'] } },
     async (req, reply) => {
       const f = toFilter(req.query);
-      // the census counts usuarias cell by cell; every other figure is weighed by the people of its rows
-      const [rows, population] = await Promise.all([figure.compute(ctx(), f), figure === censusFigure ? null : populationOf(ctx(), f)]);
+      // a figure of events is weighed by the people of its rows; one that counts usuarias needs no weighing
+      const [rows, population] = await Promise.all([figure.compute(ctx(), f), figure.countsUsuarias ? null : populationOf(ctx(), f)]);
       await audit(req, figure.name, 'csv', { filters: req.query, rows: rows.length });
       attachment(reply, `${figure.name}_${req.query.from}_${req.query.to}.csv`);
       return reply.type('text/csv; charset=utf-8').send(figureCsv(figure.columns, rows,
